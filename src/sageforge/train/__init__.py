@@ -1,0 +1,1 @@
+"""Training: the job contract, built-in algorithms and evaluation metrics."""
