@@ -1,3 +1,55 @@
-"""sageforge: a self-hosted machine-learning platform that does what Amazon SageMaker does."""
+"""sageforge: a self-hosted machine-learning platform that does what Amazon SageMaker does.
+
+`import sageforge` stays cheap: the SDK and its dependencies load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "ClientError",
+    "ProcessingJob",
+    "ResourceInUse",
+    "ResourceNotFound",
+    "SageforgeError",
+    "ServerUnavailable",
+    "Session",
+    "TrainingJob",
+    "ValidationError",
+    "__version__",
+]
+
+_LAZY = {
+    "Session": "sageforge.sdk",
+    "TrainingJob": "sageforge.sdk",
+    "ProcessingJob": "sageforge.sdk",
+    "SageforgeError": "sageforge.core.errors",
+    "ClientError": "sageforge.core.errors",
+    "ValidationError": "sageforge.core.errors",
+    "ResourceNotFound": "sageforge.core.errors",
+    "ResourceInUse": "sageforge.core.errors",
+    "ServerUnavailable": "sageforge.core.errors",
+}
+
+if TYPE_CHECKING:
+    from sageforge.core.errors import (
+        ClientError,
+        ResourceInUse,
+        ResourceNotFound,
+        SageforgeError,
+        ServerUnavailable,
+        ValidationError,
+    )
+    from sageforge.sdk import ProcessingJob, Session, TrainingJob
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sageforge' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

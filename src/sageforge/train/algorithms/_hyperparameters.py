@@ -142,7 +142,9 @@ class HyperparameterSpec:
             canonical = self.aliases.get(name, name)
             spec = known.get(canonical)
             if spec is None:
-                raise ValidationError(_unknown_message(name, known), field=f"hyper_parameters.{name}")
+                raise ValidationError(
+                    _unknown_message(name, known), field=f"hyper_parameters.{name}"
+                )
             if canonical in out:
                 raise ValidationError(
                     f"given twice (as {canonical!r} and an alias)", field=f"hyper_parameters.{name}"

@@ -1,0 +1,62 @@
+"""The server's long-lived parts, built once at start-up and shared by the routers."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from sageforge.core.config import Settings
+from sageforge.core.db import Database
+from sageforge.core.executor import LocalExecutor
+from sageforge.core.jobs import JobSupervisor
+from sageforge.core.store import ArtifactStore
+from sageforge.data.processing import ProcessingJobService
+from sageforge.train import TrainingJobService
+
+
+@dataclass
+class Platform:
+    """Everything a request handler may need; one per server process."""
+
+    settings: Settings
+    db: Database
+    store: ArtifactStore
+    supervisor: JobSupervisor
+    training: TrainingJobService
+    processing: ProcessingJobService
+
+    @classmethod
+    def build(cls, settings: Settings) -> Platform:
+        """Open the DB (migrating it), the store, and the job supervisor."""
+        settings.home.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.db_url)
+        store = ArtifactStore(settings.store_url)
+        supervisor = JobSupervisor(
+            db,
+            LocalExecutor(),
+            jobs_dir=settings.jobs_dir,
+            store_url=settings.store_url,
+            stop_grace_s=float(os.environ.get("SAGEFORGE_STOP_GRACE_SECONDS", "30")),
+        )
+        return cls(
+            settings=settings,
+            db=db,
+            store=store,
+            supervisor=supervisor,
+            training=TrainingJobService(supervisor, store),
+            processing=ProcessingJobService(supervisor, store),
+        )
+
+    def start(self) -> None:
+        self.supervisor.start()
+
+    def close(self) -> None:
+        self.supervisor.close()
+        self.db.dispose()
+
+
+def platform(request: Request) -> Platform:
+    """FastAPI dependency: the server's Platform."""
+    return request.app.state.platform  # type: ignore[no-any-return]

@@ -1,0 +1,55 @@
+"""The control plane's ASGI app: `/health`, `/api/v1` (OpenAPI at `/api/v1/openapi.json`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+import sageforge
+from sageforge.api import _errors
+from sageforge.api._state import Platform
+from sageforge.api.routers import meta, store
+from sageforge.api.routers.jobs import make_job_router
+from sageforge.core.config import Settings
+from sageforge.data.processing import CreateProcessingJob
+from sageforge.train import CreateTrainingJob
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the Platform (DB, store, supervisor) starts with the app's lifespan."""
+    settings = settings or Settings.load()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        p = Platform.build(settings)
+        app.state.platform = p
+        p.start()
+        try:
+            yield
+        finally:
+            p.close()
+
+    app = FastAPI(
+        title="sageforge",
+        version=sageforge.__version__,
+        description="A self-hosted machine-learning platform with SageMaker's resource model.",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    _errors.install(app)
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(meta.router)
+    api.include_router(store.router)
+    api.include_router(make_job_router("training-jobs", lambda p: p.training, CreateTrainingJob))
+    api.include_router(
+        make_job_router("processing-jobs", lambda p: p.processing, CreateProcessingJob)
+    )
+    app.include_router(meta.health_router)
+    app.include_router(api)
+    return app

@@ -1,0 +1,42 @@
+"""The `sageforge` command (Typer + Rich)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from sageforge.cli import jobs, server
+from sageforge.cli._output import fail
+from sageforge.cli.config_cmd import config
+from sageforge.cli.process import process
+from sageforge.cli.train import train
+from sageforge.core.errors import SageforgeError
+
+app = typer.Typer(
+    name="sageforge",
+    help="sageforge: SageMaker's workflow on your own machine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(server.app, name="server")
+app.add_typer(jobs.app, name="jobs")
+app.command()(config)
+app.command()(train)
+app.command()(process)
+
+
+def main() -> None:
+    """Console entry point: errors are one readable line and exit code 1."""
+    try:
+        app()
+    except SageforgeError as exc:
+        fail(str(exc))
+        sys.exit(1)
+    except KeyboardInterrupt:
+        fail("interrupted")
+        sys.exit(130)
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,5 @@
+"""`python -m sageforge.cli`."""
+
+from sageforge.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Data preparation: processing jobs now; flows, insights and the catalog later."""
