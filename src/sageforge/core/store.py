@@ -8,9 +8,9 @@ through fsspec too, so a job can take its input from wherever it lives.
 
 Two promises:
 - writes are atomic: a reader sees the old object or the whole new one, never a
-  half-written file under its final name (local: temp file + rename; object
-  stores publish an object only when its upload completes, and an upload that
-  raises is discarded);
+  half-written file under its final name (local: temp file + rename; S3-like
+  object stores publish an object only when its upload completes, and an
+  upload that raises is discarded; any other file system: temp key + move);
 - a key cannot escape the root (`..`, absolute paths and empty segments are refused).
 """
 
@@ -32,6 +32,8 @@ from fsspec.implementations.local import LocalFileSystem
 from sageforge.core.errors import ResourceNotFound, ValidationError
 
 STORE_SCHEME = "store://"
+_OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "abfs", "az"}
+"""Object stores publish an object only when its upload completes, so writing in place is atomic."""
 _CHUNK = 8 * 1024 * 1024
 
 
@@ -68,6 +70,8 @@ class ArtifactStore:
         self.fs: fsspec.AbstractFileSystem = fs
         self.root: str = root.rstrip("/")
         self._local = isinstance(fs, LocalFileSystem)
+        protocols = {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)
+        self._publishes_on_close = bool(protocols & _OBJECT_STORES)
         if self._local:
             Path(self.root).mkdir(parents=True, exist_ok=True)
 
@@ -131,19 +135,26 @@ class ArtifactStore:
                     os.unlink(tmp)
                 raise
             return
-        fh = self.fs.open(path, "wb")
+        if self._publishes_on_close:
+            fh = self.fs.open(path, "wb")
+            try:
+                yield fh
+            except BaseException:
+                fh.discard()  # abort the upload: nothing is published
+                raise
+            fh.close()
+            return
+        # Any other file system: write a hidden temporary key, then move it in place.
+        directory, base = posixpath.split(path)
+        tmp = f"{directory}/.{base}.tmp-{uuid.uuid4().hex}"
         try:
-            yield fh
+            with self.fs.open(tmp, "wb") as fh:
+                yield fh
+            self.fs.mv(tmp, path)
         except BaseException:
-            discard = getattr(fh, "discard", None)
-            if callable(discard):
-                discard()
-            else:  # pragma: no cover - every fsspec buffered file has discard
-                fh.close()
-                with contextlib.suppress(FileNotFoundError):
-                    self.fs.rm(path)
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm(tmp)
             raise
-        fh.close()
 
     def put_bytes(self, key: str, data: bytes) -> str:
         """Write `data` under `key` atomically; returns the object's URL."""

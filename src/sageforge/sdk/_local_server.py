@@ -12,7 +12,6 @@ import fcntl
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -80,30 +79,55 @@ def start_background(settings: Settings, host: str = "127.0.0.1", port: int = 0)
     settings.server_log.parent.mkdir(parents=True, exist_ok=True)
     old = read_server_file(settings)
     env = {**os.environ, "SAGEFORGE_HOME": str(settings.home)}
-    with open(settings.server_log, "ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sageforge.cli", "server", "--host", host, "--port", str(port)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
+    argv = [sys.executable, "-m", "sageforge.cli", "server", "--host", host, "--port", str(port)]
+    pid = _spawn_detached(argv, env, str(settings.server_log))
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if not _running(pid):
             raise ServerUnavailable(
-                f"the sageforge server exited at start-up (code {proc.returncode}); "
-                f"see {settings.server_log}"
+                f"the sageforge server exited at start-up; see {settings.server_log}"
             )
         info = read_server_file(settings)
-        if info and info != old and info.get("pid") == proc.pid and healthy(str(info["url"])):
+        if info and info != old and info.get("pid") == pid and healthy(str(info["url"])):
             return str(info["url"])
         time.sleep(0.05)
-    proc.terminate()
+    os.kill(pid, signal.SIGTERM)
     raise ServerUnavailable(
         f"the sageforge server did not start in time; see {settings.server_log}"
     )
+
+
+def _spawn_detached(argv: list[str], env: dict[str, str], log_path: str) -> int:
+    """Start `argv` as a daemon (double fork, new session); returns its pid.
+
+    Not our child: it outlives this process, and never lingers as our zombie
+    when someone else stops it.
+    """
+    read_end, write_end = os.pipe()
+    middle = os.fork()
+    if middle == 0:  # pragma: no cover - runs in the forked child
+        try:
+            os.close(read_end)
+            os.setsid()
+            daemon = os.fork()
+            if daemon == 0:
+                log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                null = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(null, 0)
+                os.dup2(log, 1)
+                os.dup2(log, 2)
+                os.closerange(3, 1024)
+                os.execve(argv[0], argv, env)
+            os.write(write_end, str(daemon).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as fh:
+        data = fh.read()
+    os.waitpid(middle, 0)
+    if not data:
+        raise ServerUnavailable("could not start the sageforge server process")
+    return int(data)
 
 
 def stop_server(settings: Settings, timeout: float = 15.0) -> dict[str, Any] | None:

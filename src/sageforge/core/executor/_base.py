@@ -60,5 +60,8 @@ class Executor(ABC):
     def signal(self, handle: ProcessHandle, sig: int, *, group: bool = False) -> bool:
         """Deliver `sig` to the process (or its whole group); False if it is already gone."""
 
+    def release(self, handle: ProcessHandle) -> None:  # noqa: B027 - optional hook
+        """Forget an ended process's exit information once the caller has used it."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources; running processes are left alone (they can be re-adopted)."""

@@ -28,6 +28,7 @@ class LocalExecutor(Executor):
 
     def __init__(self) -> None:
         self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._exits: dict[int, ExitInfo] = {}  # reaped children, until released
         self._lock = threading.Lock()
 
     def launch(
@@ -57,29 +58,37 @@ class LocalExecutor(Executor):
         with self._lock:
             return self._children.get(handle.pid)
 
-    def _forget(self, handle: ProcessHandle) -> None:
+    def _reaped(self, handle: ProcessHandle, rc: int) -> ExitInfo:
         with self._lock:
             self._children.pop(handle.pid, None)
+            info = self._exits[handle.pid] = ExitInfo(rc)
+            return info
+
+    def release(self, handle: ProcessHandle) -> None:
+        with self._lock:
+            self._exits.pop(handle.pid, None)
 
     def poll(self, handle: ProcessHandle) -> ExitInfo | None:
+        with self._lock:
+            if handle.pid in self._exits:
+                return self._exits[handle.pid]
         child = self._child(handle)
         if child is not None:
             rc = child.poll()
-            if rc is None:
-                return None
-            self._forget(handle)
-            return ExitInfo(rc)
+            return None if rc is None else self._reaped(handle, rc)
         return None if _alive(handle) else ExitInfo(None)
 
     def wait(self, handle: ProcessHandle, timeout: float | None = None) -> ExitInfo | None:
+        with self._lock:
+            if handle.pid in self._exits:
+                return self._exits[handle.pid]
         child = self._child(handle)
         if child is not None:
             try:
                 rc = child.wait(timeout)
             except subprocess.TimeoutExpired:
                 return None
-            self._forget(handle)
-            return ExitInfo(rc)
+            return self._reaped(handle, rc)
         deadline = None if timeout is None else time.monotonic() + timeout
         while _alive(handle):
             if deadline is not None and time.monotonic() >= deadline:

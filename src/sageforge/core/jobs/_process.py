@@ -134,6 +134,7 @@ def run_user_process(
                 break
         proc.wait()
         reader.join(timeout=5)
+        proc.stdout.close()
     return ProcessOutcome(
         returncode=proc.returncode,
         stop_reason=stop.reason if stop.is_set() else None,

@@ -348,6 +348,7 @@ class JobSupervisor:
         else:
             self._finish(active.job_id, FAILED, _death_reason(returncode, active.layout))
         self._cleanup(active.layout)
+        self.executor.release(active.handle)
         with self._changed:
             self._active.pop(active.job_id, None)
             active.done.set()

@@ -1,0 +1,96 @@
+"""The end-to-end demo that `make demo` runs.
+
+1. finds or starts the local sageforge server;
+2. uploads the bundled churn table to the artifact store;
+3. runs a processing job that prepares train/validation/test splits;
+4. runs a script-mode training job on them, charting validation AUC;
+5. prints the job's status, metrics and model location, and where to look next.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+import sageforge
+from sageforge.datasets import sample_path
+from sageforge.sdk import Session
+
+HERE = Path(__file__).parent
+console = Console()
+
+
+def main() -> int:
+    with console.status("connecting to the sageforge server (starting one if needed)…"):
+        session = Session()
+    console.print(f"[bold]sageforge {sageforge.__version__}[/] server at {session.url}")
+
+    raw = session.upload(sample_path("churn"), "demo/churn/raw")
+    console.print(f"uploaded the sample table to {raw}")
+
+    prep = session.create_processing_job(
+        script=HERE / "prepare_churn.py",
+        # Container paths in arguments are mapped into the job's folder.
+        arguments=[
+            "--input",
+            "/opt/ml/processing/input/raw",
+            "--output",
+            "/opt/ml/processing/output",
+        ],
+        inputs={"raw": (raw, "/opt/ml/processing/input/raw")},
+        outputs={
+            split: (f"/opt/ml/processing/output/{split}", f"store://demo/churn/{split}")
+            for split in ("train", "validation", "test")
+        },
+    )
+    with console.status(f"processing job {prep.name} preparing the splits…"):
+        desc = prep.wait()
+    _show(prep.name, desc["processing_job_status"], desc.get("failure_reason"))
+    if desc["processing_job_status"] != "Completed":
+        return 1
+
+    job = session.create_training_job(
+        entry_point="train_churn.py",
+        source_dir=HERE,
+        inputs={
+            "train": "store://demo/churn/train",
+            "validation": "store://demo/churn/validation",
+        },
+        hyperparameters={"num_round": 60, "max_depth": 4, "eta": 0.2},
+        metric_definitions=[
+            {"name": "validation:auc", "regex": r"validation-auc=([0-9.]+)"},
+            {"name": "train:auc", "regex": r"train-auc=([0-9.]+)"},
+        ],
+        max_runtime_s=600,
+    )
+    with console.status(f"training job {job.name} running…") as status:
+        desc = job.wait(
+            on_update=lambda d: status.update(f"training job {job.name}: {d['secondary_status']}")
+        )
+    _show(job.name, desc["training_job_status"], desc.get("failure_reason"))
+    if desc["training_job_status"] != "Completed":
+        return 1
+    for metric in desc["final_metric_data_list"]:
+        console.print(f"  {metric['metric_name']:<16} {metric['value']:.4f}")
+    console.print(f"  model artifact   {desc['model_artifacts']['s3_model_artifacts']}")
+    console.print(
+        "\n[bold]Where to look[/]\n"
+        f"  sageforge jobs list                      every job on {session.url}\n"
+        f"  sageforge jobs describe {job.name}\n"
+        f"  sageforge jobs logs {job.name}\n"
+        f"  job folders and logs under {session.settings.jobs_dir}\n"
+        "  sageforge server stop                    stops the background server\n"
+        "(run these inside the virtualenv: source .venv/bin/activate)"
+    )
+    return 0
+
+
+def _show(name: str, status: str, reason: str | None) -> None:
+    colour = "green" if status == "Completed" else "red"
+    console.print(f"[{colour}]{status}[/] {name}" + (f": {reason}" if reason else ""))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
