@@ -11,12 +11,15 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ClientError",
+    "Estimator",
+    "JobFailed",
     "ProcessingJob",
     "ResourceInUse",
     "ResourceNotFound",
     "SageforgeError",
     "ServerUnavailable",
     "Session",
+    "TrainingInput",
     "TrainingJob",
     "ValidationError",
     "__version__",
@@ -24,6 +27,9 @@ __all__ = [
 
 _LAZY = {
     "Session": "sageforge.sdk",
+    "Estimator": "sageforge.sdk",
+    "TrainingInput": "sageforge.sdk",
+    "JobFailed": "sageforge.sdk",
     "TrainingJob": "sageforge.sdk",
     "ProcessingJob": "sageforge.sdk",
     "SageforgeError": "sageforge.core.errors",
@@ -43,7 +49,14 @@ if TYPE_CHECKING:
         ServerUnavailable,
         ValidationError,
     )
-    from sageforge.sdk import ProcessingJob, Session, TrainingJob
+    from sageforge.sdk import (
+        Estimator,
+        JobFailed,
+        ProcessingJob,
+        Session,
+        TrainingInput,
+        TrainingJob,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -9,6 +9,7 @@ import typer
 from sageforge.cli import jobs, server
 from sageforge.cli._output import fail
 from sageforge.cli.config_cmd import config
+from sageforge.cli.evaluate import evaluate
 from sageforge.cli.process import process
 from sageforge.cli.train import train
 from sageforge.core.errors import SageforgeError
@@ -25,6 +26,7 @@ app.add_typer(jobs.app, name="jobs")
 app.command()(config)
 app.command()(train)
 app.command()(process)
+app.command()(evaluate)
 
 
 def main() -> None:

@@ -130,6 +130,46 @@ class TrainingJob(Job):
         art = d.get("model_artifacts") or {}
         return art.get("s3_model_artifacts")
 
+    def evaluate(
+        self,
+        data: str,
+        *,
+        content_type: str = "text/csv",
+        problem_type: str | None = None,
+        wait: bool = True,
+    ) -> dict[str, Any]:
+        """Score this job's model (a built-in's) on labelled `data`; returns evaluation.json.
+
+        The HTML report lands beside it (`report_url` in the result).
+        """
+        import json
+
+        desc = self.describe()
+        algorithm = desc["algorithm_specification"].get("algorithm_name")
+        if not algorithm or not self.model_artifacts:
+            raise SageforgeError(
+                f"{self.name} has no built-in model to evaluate (script-mode models need "
+                "their own evaluation script)"
+            )
+        job = self.session.create_evaluation_job(
+            model=self.model_artifacts,
+            algorithm=algorithm,
+            data=data,
+            content_type=content_type,
+            problem_type=problem_type,
+            title=f"Evaluation of training job {self.name}",
+        )
+        if not wait:
+            return {"evaluation_job_name": job.name}
+        result = job.wait()
+        if result["processing_job_status"] != "Completed":
+            raise JobFailed(f"evaluation job {job.name} failed: {result.get('failure_reason')}")
+        base = result["processing_outputs"]["evaluation"]["s3_uri"]
+        evaluation = json.loads(self.session.read_bytes(f"{base}/evaluation.json"))
+        evaluation["evaluation_job_name"] = job.name
+        evaluation["report_url"] = f"{base}/report.html"
+        return dict(evaluation)
+
     def final_metrics(self) -> dict[str, float]:
         """Last value of each metric."""
         return {m["metric_name"]: m["value"] for m in self.describe()["final_metric_data_list"]}

@@ -99,6 +99,16 @@ class Session:
         os.replace(tmp, target)
         return target
 
+    def read_bytes(self, url: str) -> bytes:
+        """The whole content of one store object (`store://key`)."""
+        key = url.removeprefix("store://")
+        resp = self.api._http.get(f"/api/v1/store/{quote(key)}")
+        if resp.status_code >= 400:
+            from sageforge.sdk._client import _error
+
+            raise _error(resp)
+        return resp.content
+
     def list_store(self, prefix: str = "") -> list[dict[str, Any]]:
         """Objects under a store prefix."""
         return list(self.api.get("/store", prefix=prefix or None)["objects"])
@@ -134,13 +144,14 @@ class Session:
         environment: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
         input_mode: str = "File",
+        base_name: str | None = None,
     ) -> TrainingJob:
         """Start a training job: a built-in `algorithm` or your `entry_point` in `source_dir`.
 
         `inputs` maps channel names to a URL or local path, or to a dict with `uri`
         and optionally `content_type`.
         """
-        name = name or unique_name(algorithm or Path(entry_point or "job").stem)
+        name = name or unique_name(base_name or algorithm or Path(entry_point or "job").stem)
         algo: dict[str, Any] = {"training_input_mode": input_mode}
         if algorithm:
             algo["algorithm_name"] = algorithm
@@ -254,6 +265,47 @@ class Session:
             body["stopping_condition"] = {"max_runtime_in_seconds": max_runtime_s}
         desc = self.api.post("/processing-jobs", body)
         return ProcessingJob(self, name, desc)
+
+    def create_evaluation_job(
+        self,
+        *,
+        model: str,
+        algorithm: str,
+        data: str | os.PathLike[str],
+        content_type: str = "text/csv",
+        problem_type: str | None = None,
+        output_path: str | None = None,
+        name: str | None = None,
+        title: str | None = None,
+    ) -> ProcessingJob:
+        """Score a model.tar.gz on labelled data in a processing job.
+
+        The job writes `evaluation.json` and `report.html` to `output_path`
+        (default `store://evaluations/<job name>`).
+        """
+        name = name or unique_name(f"evaluate-{algorithm}")
+        output_path = output_path or f"store://evaluations/{name}"
+        arguments = [
+            "-m", "sageforge.train._evaluation_job",
+            "--algorithm", algorithm,
+            "--model", "/opt/ml/processing/model",
+            "--data", "/opt/ml/processing/input/data",
+            "--content-type", content_type,
+            "--output", "/opt/ml/processing/evaluation",
+            "--title", title or f"Evaluation of {model}",
+        ]  # fmt: skip
+        if problem_type:
+            arguments += ["--problem-type", problem_type]
+        return self.create_processing_job(
+            name,
+            command=["python3"],
+            arguments=arguments,
+            inputs={
+                "model": (model, "/opt/ml/processing/model"),
+                "data": (data, "/opt/ml/processing/input/data"),
+            },
+            outputs={"evaluation": ("/opt/ml/processing/evaluation", output_path)},
+        )
 
     def processing_job(self, name: str) -> ProcessingJob:
         """A handle on an existing processing job."""

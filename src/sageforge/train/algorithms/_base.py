@@ -184,6 +184,21 @@ class Algorithm(ABC):
         answers 4xx and keeps serving.
         """
 
+    def predict_features(self, model: Any, X: Any) -> Any:
+        """Scores for a feature matrix, as an array: what evaluation compares to the labels.
+
+        The default goes through `predict` (CSV in, JSON out) and reads each record's
+        `score` (or `predicted_label`); built-ins override it with a direct call.
+        """
+        import numpy as np
+
+        rows = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64)
+        body = "\n".join(",".join(repr(float(v)) for v in row) for row in rows).encode()
+        answer, _ = self.predict(model, body, "text/csv", "application/json")
+        records = json.loads(answer)["predictions"]
+        key = "score" if records and "score" in records[0] else "predicted_label"
+        return np.asarray([r[key] for r in records], dtype=np.float64)
+
 
 def _base_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()

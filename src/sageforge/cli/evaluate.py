@@ -1,0 +1,81 @@
+"""`sageforge evaluate`: score a model on labelled data; metrics table and an HTML report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from sageforge.cli._output import console
+from sageforge.core.errors import ValidationError
+from sageforge.sdk import Session
+
+_SECTIONS = (
+    "binary_classification_metrics",
+    "multiclass_classification_metrics",
+    "regression_metrics",
+)
+
+
+def evaluate(
+    data: str = typer.Option(
+        ..., "--data", help="Labelled data (URL or path), label in the first column."
+    ),
+    training_job: str = typer.Option(
+        None, "--training-job", "-j", help="Evaluate this job's model."
+    ),
+    model: str = typer.Option(None, help="A model.tar.gz URL (with --algorithm) instead of a job."),
+    algorithm: str = typer.Option(None, help="Built-in algorithm that made --model."),
+    content_type: str = typer.Option("text/csv", help="Content type of --data."),
+    problem_type: str = typer.Option(
+        None, help="binary, multiclass or regression (default: inferred)."
+    ),
+) -> None:
+    """Run an evaluation job and print its metrics and where the report is."""
+    session = Session()
+    if training_job:
+        job = session.training_job(training_job)
+        with console.status(f"evaluating the model of {training_job}…"):
+            result = job.evaluate(data, content_type=content_type, problem_type=problem_type)
+    elif model and algorithm:
+        eval_job = session.create_evaluation_job(
+            model=model,
+            algorithm=algorithm,
+            data=data,
+            content_type=content_type,
+            problem_type=problem_type,
+        )
+        with console.status(f"evaluation job {eval_job.name} running…"):
+            desc = eval_job.wait()
+        if desc["processing_job_status"] != "Completed":
+            raise ValidationError(f"evaluation failed: {desc.get('failure_reason')}", field="model")
+        import json
+
+        base = desc["processing_outputs"]["evaluation"]["s3_uri"]
+        result = json.loads(session.read_bytes(f"{base}/evaluation.json"))
+        result["report_url"] = f"{base}/report.html"
+    else:
+        raise ValidationError(
+            "give --training-job, or --model with --algorithm", field="training_job"
+        )
+    console.print(metrics_table(result))
+    console.print(f"report: [bold]{result['report_url']}[/]")
+    store_root = session.api.get("/info")["store_url"]
+    if store_root.startswith("file://"):
+        console.print(f"        {store_root}/{result['report_url'].removeprefix('store://')}")
+
+
+def metrics_table(result: dict[str, Any]) -> Table:
+    """The headline metrics of an evaluation.json."""
+    table = Table(
+        "metric",
+        "value",
+        title=f"{result.get('problem_type', '')} evaluation on {result.get('n_rows')} rows",
+    )
+    for section in _SECTIONS:
+        for name, cell in (result.get(section) or {}).items():
+            value = cell.get("value") if isinstance(cell, dict) else None
+            if isinstance(value, (int, float)):
+                table.add_row(name, f"{value:.4f}")
+    return table
