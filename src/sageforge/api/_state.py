@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -51,10 +52,19 @@ class Platform:
 
     def start(self) -> None:
         self.supervisor.start()
+        # Built-ins import scikit-learn and XGBoost (seconds); load them now, off the
+        # request path, so the first create with a built-in does not pay for it.
+        threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
 
     def close(self) -> None:
         self.supervisor.close()
         self.db.dispose()
+
+
+def _warm_up() -> None:
+    from sageforge.train.algorithms import available_algorithms
+
+    available_algorithms()
 
 
 def platform(request: Request) -> Platform:
