@@ -4,7 +4,10 @@
 2. uploads the bundled churn table to the artifact store;
 3. runs a processing job that prepares train/validation/test splits;
 4. runs a script-mode training job on them, charting validation AUC;
-5. prints the job's status, metrics and model location, and where to look next.
+5. trains the built-in XGBoost on the same splits (no user code);
+6. evaluates that model on the held-out test split: metrics, confusion matrix
+   and an HTML report;
+7. prints where to look next.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from pathlib import Path
 from rich.console import Console
 
 import sageforge
+from sageforge.cli.evaluate import metrics_table
 from sageforge.datasets import sample_path
-from sageforge.sdk import Session
+from sageforge.sdk import Estimator, Session, TrainingInput
 
 HERE = Path(__file__).parent
 console = Console()
@@ -27,6 +31,7 @@ def main() -> int:
         session = Session()
     console.print(f"[bold]sageforge {sageforge.__version__}[/] server at {session.url}")
 
+    console.rule("prepare: processing job")
     raw = session.upload(sample_path("churn"), "demo/churn/raw")
     console.print(f"uploaded the sample table to {raw}")
 
@@ -51,6 +56,7 @@ def main() -> int:
     if desc["processing_job_status"] != "Completed":
         return 1
 
+    console.rule("train: your own script (script mode)")
     job = session.create_training_job(
         entry_point="train_churn.py",
         source_dir=HERE,
@@ -75,10 +81,56 @@ def main() -> int:
     for metric in desc["final_metric_data_list"]:
         console.print(f"  {metric['metric_name']:<16} {metric['value']:.4f}")
     console.print(f"  model artifact   {desc['model_artifacts']['s3_model_artifacts']}")
+
+    console.rule("built-in XGBoost")
+    xgb = Estimator(
+        "xgboost",
+        hyperparameters={
+            "num_round": 200,
+            "early_stopping_rounds": 10,
+            "objective": "binary:logistic",
+            "eval_metric": "auc",
+            "max_depth": 4,
+            "eta": 0.1,
+            "subsample": 0.8,
+        },
+        base_job_name="churn-xgboost",
+        session=session,
+    )
+    builtin = xgb.fit(
+        {
+            "train": TrainingInput("store://demo/churn/train", "text/csv"),
+            "validation": TrainingInput("store://demo/churn/validation", "text/csv"),
+        }
+    )
+    final = builtin.final_metrics()
     console.print(
-        "\n[bold]Where to look[/]\n"
+        f"[green]Completed[/] {builtin.name}: validation AUC {final['validation:auc']:.4f}, "
+        f"model {xgb.model_data}"
+    )
+
+    console.rule("evaluation on the held-out test split")
+    with console.status("evaluation job scoring the test split…"):
+        evaluation = builtin.evaluate("store://demo/churn/test")
+    console.print(metrics_table(evaluation))
+    cm = evaluation["confusion_matrix"]
+    labels = ["no churn" if float(x) == 0 else "churn" for x in cm["labels"]]
+    console.print(
+        "confusion matrix (rows: actual, columns: predicted)\n"
+        f"  {'':>10} {labels[0]:>10} {labels[1]:>10}\n"
+        + "\n".join(
+            f"  {labels[i]:>10} {row[0]:>10} {row[1]:>10}" for i, row in enumerate(cm["matrix"])
+        )
+    )
+    store_root = session.api.get("/info")["store_url"]
+    report = evaluation["report_url"]
+    local_report = f"{store_root}/{report.removeprefix('store://')}"
+
+    console.rule("where to look")
+    console.print(
+        f"  evaluation report (open in a browser)  {local_report}\n"
         f"  sageforge jobs list                      every job on {session.url}\n"
-        f"  sageforge jobs describe {job.name}\n"
+        f"  sageforge jobs describe {builtin.name}\n"
         f"  sageforge jobs logs {job.name}\n"
         f"  job folders and logs under {session.settings.jobs_dir}\n"
         "  sageforge server stop                    stops the background server\n"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import typer
 from rich.live import Live
 from rich.spinner import Spinner
 from rich.table import Table
 
 from sageforge.cli._output import console, styled_status, when
-from sageforge.sdk import Job, TrainingJob
+from sageforge.sdk import Job, Session, TrainingJob
 
 
 def follow(job: Job, *, logs: bool) -> dict[str, Any]:
@@ -53,3 +54,15 @@ def summary_table(job: Job, desc: dict[str, Any]) -> Table:
         for name, out in (desc.get("processing_outputs") or {}).items():
             t.add_row(f"output {name}", f"{out['s3_uri']} ({out['files']} files)")
     return t
+
+
+def start_and_follow(session: Session, job: Job, *, wait: bool, logs: bool) -> None:
+    """Announce a new job; unless told not to wait, follow it and exit 1 if it failed."""
+    kind = "training" if isinstance(job, TrainingJob) else "processing"
+    console.print(f"started {kind} job [bold]{job.name}[/] on {session.url}")
+    if not wait:
+        return
+    desc = follow(job, logs=logs)
+    console.print(summary_table(job, desc))
+    if desc[job.status_key] == "Failed":
+        raise typer.Exit(1)

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sageforge.cli._output import console
-from sageforge.cli._wait import follow, summary_table
+from sageforge.cli._wait import start_and_follow
 from sageforge.core.errors import ValidationError
 from sageforge.sdk import Session
 
@@ -56,10 +55,4 @@ def process(
         outputs=outs,
         max_runtime_s=max_runtime,
     )
-    console.print(f"started processing job [bold]{job.name}[/] on {session.url}")
-    if not wait:
-        return
-    desc = follow(job, logs=logs)
-    console.print(summary_table(job, desc))
-    if desc["processing_job_status"] == "Failed":
-        raise typer.Exit(1)
+    start_and_follow(session, job, wait=wait, logs=logs)

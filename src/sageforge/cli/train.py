@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sageforge.cli._output import console
-from sageforge.cli._wait import follow, summary_table
+from sageforge.cli._wait import start_and_follow
 from sageforge.core.errors import ValidationError
 from sageforge.sdk import Session
 
@@ -55,43 +54,24 @@ def train(
     if content_type:
         channels = {k: {"uri": v, "content_type": content_type} for k, v in channels.items()}
     session = Session()
+    code: dict[str, object] = {"algorithm": what}
     if what == "script":
         if not entry_point:
             raise ValidationError(
                 "give the script to run: sageforge train script train.py", field="entry_point"
             )
-        script = Path(entry_point)
-        src = source_dir or script.parent
-        job = session.create_training_job(
-            name,
-            entry_point=str(script.relative_to(src))
-            if script.is_absolute() or src != script.parent
-            else script.name,
-            source_dir=src,
-            inputs=channels,  # type: ignore[arg-type]
-            hyperparameters=_pairs(hps, "--hp"),
-            metric_definitions=[
-                {"name": k, "regex": v} for k, v in _pairs(metrics, "--metric").items()
-            ],
-            max_runtime_s=max_runtime,
-            output_path=output_path,
-        )
-    else:
-        job = session.create_training_job(
-            name,
-            algorithm=what,
-            inputs=channels,  # type: ignore[arg-type]
-            hyperparameters=_pairs(hps, "--hp"),
-            metric_definitions=[
-                {"name": k, "regex": v} for k, v in _pairs(metrics, "--metric").items()
-            ],
-            max_runtime_s=max_runtime,
-            output_path=output_path,
-        )
-    console.print(f"started training job [bold]{job.name}[/] on {session.url}")
-    if not wait:
-        return
-    desc = follow(job, logs=logs)
-    console.print(summary_table(job, desc))
-    if desc["training_job_status"] == "Failed":
-        raise typer.Exit(1)
+        script = Path(entry_point).resolve()
+        src = (source_dir or script.parent).resolve()
+        code = {"entry_point": str(script.relative_to(src)), "source_dir": src}
+    job = session.create_training_job(
+        name,
+        inputs=channels,  # type: ignore[arg-type]
+        hyperparameters=_pairs(hps, "--hp"),
+        metric_definitions=[
+            {"name": k, "regex": v} for k, v in _pairs(metrics, "--metric").items()
+        ],
+        max_runtime_s=max_runtime,
+        output_path=output_path,
+        **code,  # type: ignore[arg-type]
+    )
+    start_and_follow(session, job, wait=wait, logs=logs)
