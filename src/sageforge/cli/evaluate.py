@@ -31,6 +31,9 @@ def evaluate(
     problem_type: str = typer.Option(
         None, help="binary, multiclass or regression (default: inferred)."
     ),
+    full: bool = typer.Option(
+        False, "--all", help="Show every metric, not only the headline ones."
+    ),
 ) -> None:
     """Run an evaluation job and print its metrics and where the report is."""
     session = Session()
@@ -59,23 +62,36 @@ def evaluate(
         raise ValidationError(
             "give --training-job, or --model with --algorithm", field="training_job"
         )
-    console.print(metrics_table(result))
+    console.print(metrics_table(result, full=full))
     console.print(f"report: [bold]{result['report_url']}[/]")
     store_root = session.api.get("/info")["store_url"]
     if store_root.startswith("file://"):
         console.print(f"        {store_root}/{result['report_url'].removeprefix('store://')}")
 
 
-def metrics_table(result: dict[str, Any]) -> Table:
-    """The headline metrics of an evaluation.json."""
+HEADLINE = (
+    "accuracy", "balanced_accuracy", "precision", "recall", "f1", "auc", "pr_auc", "log_loss",
+    "weighted_f1", "macro_f1", "mae", "mse", "rmse", "r2", "mape",
+)  # fmt: skip
+_BASELINE = "_best_constant_classifier"
+
+
+def metrics_table(result: dict[str, Any], *, full: bool = False) -> Table:
+    """The metrics of an evaluation.json, with the best constant classifier beside them."""
     table = Table(
-        "metric",
-        "value",
-        title=f"{result.get('problem_type', '')} evaluation on {result.get('n_rows')} rows",
+        title=f"{result.get('problem_type', '')} evaluation on {result.get('n_rows')} rows"
     )
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("constant baseline", justify="right", style="dim")
     for section in _SECTIONS:
-        for name, cell in (result.get(section) or {}).items():
+        cells = result.get(section) or {}
+        for name, cell in cells.items():
             value = cell.get("value") if isinstance(cell, dict) else None
-            if isinstance(value, (int, float)):
-                table.add_row(name, f"{value:.4f}")
+            if name.endswith(_BASELINE) or not isinstance(value, (int, float)):
+                continue
+            if not full and name not in HEADLINE:
+                continue
+            base = (cells.get(name + _BASELINE) or {}).get("value")
+            table.add_row(name, f"{value:.4f}", "" if base is None else f"{base:.4f}")
     return table
