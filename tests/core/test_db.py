@@ -13,7 +13,7 @@ from sageforge.core.db import Base, Database, Job
 
 
 def test_migrations_create_exactly_the_models(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")  # loads every capability's models
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []

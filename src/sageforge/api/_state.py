@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 
@@ -27,6 +29,10 @@ class Platform:
     supervisor: JobSupervisor
     training: TrainingJobService
     processing: ProcessingJobService
+    services: dict[str, Any] = field(default_factory=dict)
+    """Services of capabilities attached at start-up (see `sageforge.api.app.CAPABILITIES`)."""
+    _on_start: list[Callable[[], None]] = field(default_factory=list)
+    _on_close: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
@@ -50,13 +56,25 @@ class Platform:
             processing=ProcessingJobService(supervisor, store),
         )
 
+    def on_start(self, hook: Callable[[], None]) -> None:
+        """Run `hook` when the server starts (after job recovery)."""
+        self._on_start.append(hook)
+
+    def on_close(self, hook: Callable[[], None]) -> None:
+        """Run `hook` when the server shuts down (before the DB closes)."""
+        self._on_close.append(hook)
+
     def start(self) -> None:
         self.supervisor.start()
+        for hook in self._on_start:
+            hook()
         # Built-ins import scikit-learn and XGBoost (seconds); load them now, off the
         # request path, so the first create with a built-in does not pay for it.
         threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
 
     def close(self) -> None:
+        for hook in reversed(self._on_close):
+            hook()
         self.supervisor.close()
         self.db.dispose()
 

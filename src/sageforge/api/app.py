@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,15 +19,23 @@ from sageforge.train import CreateTrainingJob
 
 API_PREFIX = "/api/v1"
 
+CAPABILITIES: tuple[str, ...] = ()
+"""Modules that plug a capability into the server. Each has `routers` (a list of
+APIRouter mounted under /api/v1) and `attach(platform)`, called at start-up to
+create its services in `platform.services` and register start/close hooks."""
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the Platform (DB, store, supervisor) starts with the app's lifespan."""
     settings = settings or Settings.load()
+    capabilities = [importlib.import_module(name) for name in CAPABILITIES]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         p = Platform.build(settings)
         app.state.platform = p
+        for module in capabilities:
+            module.attach(p)
         p.start()
         try:
             yield
@@ -50,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(
         make_job_router("processing-jobs", lambda p: p.processing, CreateProcessingJob)
     )
+    for module in capabilities:
+        for router in module.routers:
+            api.include_router(router)
     app.include_router(meta.health_router)
     app.include_router(api)
     return app

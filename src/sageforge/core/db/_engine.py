@@ -57,13 +57,16 @@ def upgrade(engine: sa.Engine) -> None:
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")  # one branch per capability, see _registry
 
 
 class Database:
     """An engine plus a session factory: the handle services and the supervisor share."""
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
+        from sageforge.core.db._registry import load_all_models
+
+        load_all_models()
         self.url = url
         self.engine = make_engine(url)
         if migrate:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
+from sageforge.core.db._registry import load_all_models
 from sageforge.core.db.models import Base
+
+load_all_models()
 
 config = context.config
 target_metadata = Base.metadata
