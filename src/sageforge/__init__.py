@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "CategoricalParameter",
     "ClientError",
+    "ContinuousParameter",
     "Estimator",
+    "IntegerParameter",
     "JobFailed",
     "ProcessingJob",
     "ResourceInUse",
@@ -21,12 +24,19 @@ __all__ = [
     "Session",
     "TrainingInput",
     "TrainingJob",
+    "Tuner",
+    "TuningJob",
     "ValidationError",
     "__version__",
 ]
 
 _LAZY = {
     "Session": "sageforge.sdk",
+    "Tuner": "sageforge.sdk",
+    "TuningJob": "sageforge.sdk",
+    "ContinuousParameter": "sageforge.sdk",
+    "IntegerParameter": "sageforge.sdk",
+    "CategoricalParameter": "sageforge.sdk",
     "Estimator": "sageforge.sdk",
     "TrainingInput": "sageforge.sdk",
     "JobFailed": "sageforge.sdk",
@@ -50,12 +60,17 @@ if TYPE_CHECKING:
         ValidationError,
     )
     from sageforge.sdk import (
+        CategoricalParameter,
+        ContinuousParameter,
         Estimator,
+        IntegerParameter,
         JobFailed,
         ProcessingJob,
         Session,
         TrainingInput,
         TrainingJob,
+        Tuner,
+        TuningJob,
     )
 
 

@@ -19,7 +19,9 @@ from sageforge.train import CreateTrainingJob
 
 API_PREFIX = "/api/v1"
 
-CAPABILITIES: tuple[str, ...] = ()
+CAPABILITIES: tuple[str, ...] = (
+    "sageforge.tune._api",
+)
 """Modules that plug a capability into the server. Each has `routers` (a list of
 APIRouter mounted under /api/v1) and `attach(platform)`, called at start-up to
 create its services in `platform.services` and register start/close hooks."""

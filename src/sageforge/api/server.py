@@ -26,6 +26,9 @@ def serve(
     """Serve until SIGINT/SIGTERM; running jobs keep going and are re-adopted on the next start."""
     settings = settings or Settings.load()
     settings.home.mkdir(parents=True, exist_ok=True)
+    # Jobs inherit this: a tuning job finds the server (and its new port after a
+    # restart) through $SAGEFORGE_HOME/server.json.
+    os.environ["SAGEFORGE_HOME"] = str(settings.home)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))

@@ -12,6 +12,7 @@ from sageforge.cli.config_cmd import config
 from sageforge.cli.evaluate import evaluate
 from sageforge.cli.process import process
 from sageforge.cli.train import train
+from sageforge.cli.tune import tune, tuning_app
 from sageforge.core.errors import SageforgeError
 
 app = typer.Typer(
@@ -27,6 +28,8 @@ app.command()(config)
 app.command()(train)
 app.command()(process)
 app.command()(evaluate)
+app.command()(tune)
+app.add_typer(tuning_app, name="tuning")
 
 
 def main() -> None:
