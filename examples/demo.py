@@ -5,9 +5,10 @@
 3. runs a processing job that prepares train/validation/test splits;
 4. runs a script-mode training job on them, charting validation AUC;
 5. trains the built-in XGBoost on the same splits (no user code);
-6. evaluates that model on the held-out test split: metrics, confusion matrix
-   and an HTML report;
-7. prints where to look next.
+6. tunes it: a Bayesian tuning job whose trials are training jobs;
+7. evaluates the best trial's model on the held-out test split: metrics,
+   confusion matrix and an HTML report;
+8. prints where to look next.
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from rich.console import Console
 import sageforge
 from sageforge.cli.evaluate import metrics_table
 from sageforge.datasets import sample_path
-from sageforge.sdk import Estimator, Session, TrainingInput
+from sageforge.sdk import (
+    ContinuousParameter,
+    Estimator,
+    IntegerParameter,
+    Session,
+    TrainingInput,
+    Tuner,
+)
 
 HERE = Path(__file__).parent
 console = Console()
@@ -109,9 +117,36 @@ def main() -> int:
         f"model {xgb.model_data}"
     )
 
-    console.rule("evaluation on the held-out test split")
+    console.rule("tune: automatic model tuning (Bayesian, 8 trials, 2 at a time)")
+    tuner = Tuner(
+        xgb,
+        "validation:auc",
+        {
+            "eta": ContinuousParameter(0.02, 0.4, "Logarithmic"),
+            "max_depth": IntegerParameter(2, 7),
+            "min_child_weight": ContinuousParameter(0.5, 20, "Logarithmic"),
+        },
+        max_jobs=8,
+        max_parallel_jobs=2,
+        random_seed=7,
+        base_tuning_job_name="churn-tuning",
+    )
+    tuning = tuner.fit(
+        {
+            "train": TrainingInput("store://demo/churn/train", "text/csv"),
+            "validation": TrainingInput("store://demo/churn/validation", "text/csv"),
+        }
+    )
+    best = tuning.best_training_job() or builtin
+    best_auc = best.final_metrics()["validation:auc"]
+    console.print(
+        f"best trial [bold]{best.name}[/]: validation AUC {best_auc:.4f} "
+        f"(hand-picked settings: {final['validation:auc']:.4f})"
+    )
+
+    console.rule("evaluation of the best model on the held-out test split")
     with console.status("evaluation job scoring the test split…"):
-        evaluation = builtin.evaluate("store://demo/churn/test")
+        evaluation = best.evaluate("store://demo/churn/test")
     console.print(metrics_table(evaluation))
     cm = evaluation["confusion_matrix"]
     labels = ["no churn" if float(x) == 0 else "churn" for x in cm["labels"]]
@@ -130,7 +165,8 @@ def main() -> int:
     console.print(
         f"  evaluation report (open in a browser)  {local_report}\n"
         f"  sageforge jobs list                      every job on {session.url}\n"
-        f"  sageforge jobs describe {builtin.name}\n"
+        f"  sageforge jobs describe {best.name}\n"
+        f"  sageforge tuning describe {tuning.name}         the leaderboard\n"
         f"  sageforge jobs logs {job.name}\n"
         f"  job folders and logs under {session.settings.jobs_dir}\n"
         "  sageforge server stop                    stops the background server\n"
