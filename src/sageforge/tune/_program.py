@@ -5,9 +5,9 @@ REST API like any client, so every trial is an ordinary training job (in the
 job list, with its log and metrics), and a server restart only pauses it: API
 calls are retried until the server answers again.
 
-Strategies: Bayesian (TPE, with a constant liar for parallel trials), Random,
-Grid (every combination once) and Hyperband (Optuna's Hyperband pruner on the
-per-round objective). `training_job_early_stopping_type=Auto` prunes with the
+Strategies: Bayesian (a Gaussian process with expected improvement, see
+_gp.py), Random, Grid (every combination once) and Hyperband (Optuna's
+Hyperband pruner on the per-round objective, TPE proposing the trials). `training_job_early_stopping_type=Auto` prunes with the
 median rule, SageMaker's own.
 """
 
@@ -150,12 +150,16 @@ def _sampler(cfg: dict[str, Any], ranges: list[ParameterRange], budget: int) -> 
     strategy = cfg["strategy"]
     if strategy in ("Random", "Grid"):  # Grid: every combination is enqueued up front
         return optuna.samplers.RandomSampler(seed=seed)
-    return optuna.samplers.TPESampler(
-        seed=seed,
-        n_startup_trials=max(3, min(10, budget // 4)),
-        multivariate=True,
-        constant_liar=True,
-    )
+    if strategy == "Hyperband":  # pruned trials leave partial curves: TPE copes with them
+        return optuna.samplers.TPESampler(
+            seed=seed,
+            n_startup_trials=max(3, min(10, budget // 4)),
+            multivariate=True,
+            constant_liar=True,
+        )
+    from sageforge.tune._gp import GPSampler
+
+    return GPSampler(seed=seed, n_startup_trials=max(3, min(6, budget // 3)))
 
 
 def _pruner(cfg: dict[str, Any]) -> Any:
