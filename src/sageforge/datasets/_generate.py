@@ -63,6 +63,41 @@ def churn(n: int = 5000, seed: int = 7) -> pd.DataFrame:
     )
 
 
+def untidy_churn(n: int = 5000, seed: int = 11) -> pd.DataFrame:
+    """The churn table as it arrives from a CRM export, for the data-preparation demo.
+
+    Deliberately untidy: missing values (tenure, payment method, charges),
+    ~3% duplicated rows, text with stray spaces and mixed case, a total-charges
+    column with data-entry outliers (×100), a `cancellation_fee` column that is
+    only charged when a customer leaves (target leakage), and a yes/no target
+    written inconsistently (`Yes`, ` no`).
+    """
+    rng = np.random.default_rng(seed)
+    df = churn(n, seed)
+    df["cancellation_fee"] = np.where(
+        (df["churn"] == "yes") ^ (rng.random(n) < 0.005), np.round(rng.uniform(50, 250, n), 2), 0.0
+    )
+    padded = rng.random(n) < 0.15
+    df["contract"] = np.where(padded, "  " + df["contract"] + " ", df["contract"])
+    shouty = rng.random(n) < 0.1
+    df["internet_service"] = np.where(
+        shouty, df["internet_service"].str.upper(), df["internet_service"]
+    )
+    df["churn"] = np.where(rng.random(n) < 0.08, " " + df["churn"].str.capitalize(), df["churn"])
+    tenure = df["tenure_months"].astype("Float64")
+    tenure[rng.random(n) < 0.06] = pd.NA
+    df["tenure_months"] = tenure.astype("Int64")
+    df.loc[rng.random(n) < 0.04, "payment_method"] = ""
+    df.loc[rng.random(n) < 0.02, "monthly_charges"] = np.nan
+    typo = rng.random(n) < 0.01
+    df.loc[typo, "total_charges"] = df.loc[typo, "total_charges"] * 100
+    copies = df.sample(frac=0.03, random_state=seed)
+    out = pd.concat([df, copies], ignore_index=True)
+    return out.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
 if __name__ == "__main__":
     churn().to_csv(HERE / "churn.csv", index=False)
     print(f"wrote {HERE / 'churn.csv'}")
+    untidy_churn().to_csv(HERE / "untidy_churn.csv", index=False)
+    print(f"wrote {HERE / 'untidy_churn.csv'}")
