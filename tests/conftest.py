@@ -93,11 +93,11 @@ class RunningServer:
                 self.proc.wait()
 
     def kill_jobs(self) -> None:
-        """Kill any job process still running under this home (tests must not leak them)."""
-        jobs_dir = str(self.home / "jobs")
+        """Kill any job or endpoint worker process still running under this home (tests must not leak them)."""
+        dirs = (str(self.home / "jobs"), str(self.home / "endpoints"))
         for p in psutil.process_iter(["cmdline"]):
             cmd = p.info.get("cmdline") or []
-            if any(jobs_dir in part for part in cmd):
+            if any(d in part for part in cmd for d in dirs):
                 with contextlib.suppress(psutil.NoSuchProcess):
                     p.kill()
 
@@ -133,3 +133,56 @@ def fresh_server(tmp_path: Path) -> Iterator[RunningServer]:
 @pytest.fixture(scope="module")
 def session(server: RunningServer) -> Session:
     return server.session()
+
+
+# -- deployment (sageforge.deploy) ------------------------------------------------------------
+
+
+class TinyXGBoost:
+    """A small XGBoost model uploaded to a server's store, and the Booster to check answers."""
+
+    FEATURES = 4
+
+    def __init__(self, session: Session, key: str = "models/tiny/model.tar.gz", seed: int = 0) -> None:
+        import io
+        import tarfile
+        import tempfile
+
+        import numpy as np
+        import xgboost
+
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(400, self.FEATURES)).astype(np.float32)
+        y = (X[:, 0] + X[:, 1] ** 2 > 0.5).astype(np.float32)
+        self.booster = xgboost.train(
+            {"objective": "binary:logistic", "max_depth": 3}, xgboost.DMatrix(X, label=y), 8 + seed
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "xgboost-model"
+            self.booster.save_model(str(path.with_suffix(".ubj")))
+            path.with_suffix(".ubj").rename(path)
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+                tar.add(path, arcname="xgboost-model")
+        self.url = session.upload_bytes(buf.getvalue(), key)
+
+    def scores(self, rows: object) -> object:
+        import numpy as np
+
+        return self.booster.inplace_predict(np.asarray(rows, dtype=np.float32))
+
+
+@pytest.fixture(scope="module")
+def tiny_xgboost(session: Session) -> TinyXGBoost:
+    """A small XGBoost model.tar.gz in the module server's store."""
+    return TinyXGBoost(session)
+
+
+@pytest.fixture(scope="module")
+def make_tiny_xgboost(session: Session) -> object:
+    """Another small XGBoost model (a different seed gives different answers)."""
+
+    def make(key: str, seed: int) -> TinyXGBoost:
+        return TinyXGBoost(session, key=key, seed=seed)
+
+    return make

@@ -21,6 +21,8 @@ API_PREFIX = "/api/v1"
 
 CAPABILITIES: tuple[str, ...] = (
     "sageforge.tune._api",
+    "sageforge.deploy._api",
+    "sageforge.data._api",
 )
 """Modules that plug a capability into the server. Each has `routers` (a list of
 APIRouter mounted under /api/v1) and `attach(platform)`, called at start-up to
@@ -66,4 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             api.include_router(router)
     app.include_router(meta.health_router)
     app.include_router(api)
+    for module in capabilities:  # routes SageMaker has at the root (e.g. its runtime's)
+        for router in getattr(module, "root_routers", ()):
+            app.include_router(router)
     return app

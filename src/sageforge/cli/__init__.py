@@ -6,12 +6,13 @@ import sys
 
 import typer
 
-from sageforge.cli import jobs, server
+from sageforge.cli import data, endpoints, flow, jobs, server
 from sageforge.cli._output import fail
 from sageforge.cli.config_cmd import config
 from sageforge.cli.evaluate import evaluate
 from sageforge.cli.process import process
 from sageforge.cli.train import train
+from sageforge.cli.transform import transform
 from sageforge.cli.tune import tune, tuning_app
 from sageforge.core.errors import SageforgeError
 
@@ -24,10 +25,14 @@ app = typer.Typer(
 )
 app.add_typer(server.app, name="server")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(endpoints.app, name="endpoints")
+app.add_typer(data.app, name="data")
+app.add_typer(flow.app, name="flow")
 app.command()(config)
 app.command()(train)
 app.command()(process)
 app.command()(evaluate)
+app.command()(transform)
 app.command()(tune)
 app.add_typer(tuning_app, name="tuning")
 

@@ -2,6 +2,16 @@
 
 from sageforge.sdk._jobs import Job, JobFailed, ProcessingJob, TrainingJob
 from sageforge.sdk.estimator import Estimator, TrainingInput
+from sageforge.sdk.flow import Flow
+from sageforge.sdk.model import (
+    DataCaptureConfig,
+    Model,
+    PipelineModel,
+    ServerlessConfig,
+    Transformer,
+    TransformJob,
+)
+from sageforge.sdk.predictor import ModelError, Predictor
 from sageforge.sdk.session import Session
 from sageforge.sdk.tuner import (
     CategoricalParameter,
@@ -14,14 +24,23 @@ from sageforge.sdk.tuner import (
 __all__ = [
     "CategoricalParameter",
     "ContinuousParameter",
+    "DataCaptureConfig",
     "Estimator",
+    "Flow",
     "IntegerParameter",
     "Job",
     "JobFailed",
+    "Model",
+    "ModelError",
+    "PipelineModel",
+    "Predictor",
     "ProcessingJob",
+    "ServerlessConfig",
     "Session",
     "TrainingInput",
     "TrainingJob",
+    "TransformJob",
+    "Transformer",
     "Tuner",
     "TuningJob",
 ]

@@ -174,6 +174,27 @@ class TrainingJob(Job):
         """Last value of each metric."""
         return {m["metric_name"]: m["value"] for m in self.describe()["final_metric_data_list"]}
 
+    # -- deployment (sageforge.deploy) --------------------------------------------------------
+
+    def model(self, **kwargs: Any) -> Any:
+        """A deployable `Model` of this job's artifact: its built-in, or its script as inference.py."""
+        from sageforge.sdk.model import Model
+
+        algo = self.describe()["algorithm_specification"]
+        if algo.get("algorithm_name"):
+            return Model(self.model_artifacts, algo["algorithm_name"], session=self.session, **kwargs)
+        return Model(
+            self.model_artifacts,
+            entry_point=kwargs.pop("entry_point", algo.get("entry_point")),
+            source_dir=kwargs.pop("source_dir", algo.get("source_dir")),
+            session=self.session,
+            **kwargs,
+        )
+
+    def deploy(self, instance_count: int = 1, **kwargs: Any) -> Any:
+        """Deploy this job's model to a new endpoint; returns its `Predictor` (see Model.deploy)."""
+        return self.model().deploy(instance_count, **kwargs)
+
 
 class ProcessingJob(Job):
     """A processing job."""

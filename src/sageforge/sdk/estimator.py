@@ -124,6 +124,12 @@ class Estimator:
             raise JobFailed(f"training job {job.name} failed: {desc.get('failure_reason')}")
         return job
 
+    def deploy(self, instance_count: int = 1, **kwargs: Any) -> Any:
+        """Deploy the latest training job's model; returns a `Predictor` (see Model.deploy)."""
+        if self.latest_training_job is None:
+            raise ValidationError("fit() first: there is no trained model to deploy", field="model")
+        return self.latest_training_job.deploy(instance_count, **kwargs)
+
     @property
     def model_data(self) -> str | None:
         """The model.tar.gz URL of the latest training job."""

@@ -20,13 +20,14 @@ from sageforge.core.config import Settings
 from sageforge.core.errors import ValidationError
 from sageforge.core.names import unique_name
 from sageforge.sdk._client import ApiClient
+from sageforge.sdk._data import DataMixin
 from sageforge.sdk._jobs import ProcessingJob, TrainingJob
 from sageforge.sdk._local_server import ensure_server
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
-class Session:
+class Session(DataMixin):
     """A connection to one sageforge server; see the module docstring."""
 
     def __init__(self, url: str | None = None, *, settings: Settings | None = None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES: tuple[str, ...] = ()
+MODEL_MODULES: tuple[str, ...] = ("sageforge.deploy._models", "sageforge.data._models")
 
 
 def load_all_models() -> None:

@@ -1,0 +1,120 @@
+"""Endpoints survive their workers dying and the server restarting."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from sageforge.sdk import Predictor
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore:.*Unknown file format.*:UserWarning"),
+]
+
+BODY = b"0.1,0.2,0.3,0.4"
+
+
+def workers(home: Any, endpoint: str) -> list[psutil.Process]:
+    marker = str(home / "endpoints" / endpoint)
+    out = []
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = p.info.get("cmdline") or []
+        if any(marker in part for part in cmd) and "sageforge.deploy._worker" in cmd:
+            out.append(p)
+    return out
+
+
+def wait_for(predicate: Any, timeout: float = 60.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def deploy(server: Any, make: Any, name: str, instances: int = 1) -> tuple[Any, Predictor]:
+    session = server.session()
+    model = make(f"models/{name}/model.tar.gz", 0)
+    session.api.post("/models", {"model_name": name, "primary_container": {
+        "model_data_url": model.url, "algorithm_name": "xgboost"}})  # fmt: skip
+    session.api.post("/endpoint-configs", {"endpoint_config_name": name, "production_variants": [
+        {"variant_name": "A", "model_name": name, "initial_instance_count": instances}]},
+    )  # fmt: skip
+    session.api.post("/endpoints", {"endpoint_name": name, "endpoint_config_name": name})
+    p = Predictor(name, session)
+    assert p.wait(120)["endpoint_status"] == "InService"
+    return session, p
+
+
+@pytest.fixture
+def make_model(fresh_server: Any) -> Any:
+    from sageforge.sdk import Session
+
+    def make(key: str, seed: int) -> Any:
+        import importlib
+
+        conftest = importlib.import_module("tests.conftest")
+        session: Session = fresh_server.session()
+        return conftest.TinyXGBoost(session, key=key, seed=seed)
+
+    return make
+
+
+def test_workers_and_server_restarts(fresh_server: Any, make_model: Any) -> None:
+    """One endpoint through three accidents: a worker killed, a clean restart, a server killed."""
+    _, p = deploy(fresh_server, make_model, "ep-recover", instances=2)
+    url = p.describe()["endpoint_url"]
+
+    # 1. a worker is killed: its sibling answers meanwhile, a replacement starts
+    before = {w.pid for w in workers(fresh_server.home, "ep-recover")}
+    assert len(before) == 2
+    victim = sorted(before)[0]
+    os.kill(victim, signal.SIGKILL)
+    for _ in range(20):
+        r = httpx.post(
+            url + "/invocations",
+            content=BODY,
+            headers={"content-type": "text/csv"},
+            trust_env=False,
+        )
+        assert r.status_code == 200
+    wait_for(
+        lambda: len({w.pid for w in workers(fresh_server.home, "ep-recover")} - {victim}) == 2,
+        what="a replacement worker",
+    )
+    assert p.describe()["endpoint_status"] == "InService"
+    for _ in range(20):
+        assert p.invoke(BODY).variant == "A"
+    p.close()
+
+    # 2. and 3. the server stops cleanly, then is killed: the endpoint comes back each time
+    for how in (signal.SIGTERM, signal.SIGKILL):
+        old_workers = {w.pid for w in workers(fresh_server.home, "ep-recover")}
+        fresh_server.stop(how)
+        if how == signal.SIGTERM:  # a clean stop drains and stops the workers
+            assert workers(fresh_server.home, "ep-recover") == []
+        fresh_server.start()
+        p.close()
+        p = Predictor("ep-recover", fresh_server.session())
+        back = p.wait(120)
+        assert back["endpoint_status"] == "InService", back["failure_reason"]
+        assert back["endpoint_url"] == url  # the same port: clients keep their URL
+        assert p.invoke(BODY).variant == "A"
+        r = httpx.post(
+            url + "/invocations",
+            content=BODY,
+            headers={"content-type": "text/csv"},
+            trust_env=False,
+        )
+        assert r.status_code == 200
+        now = {w.pid for w in workers(fresh_server.home, "ep-recover")}
+        assert len(now) == 2 and not (now & old_workers)  # orphans of a killed server were ended
+    p.delete_endpoint()
