@@ -50,14 +50,7 @@ def evaluate(
             problem_type=problem_type,
         )
         with console.status(f"evaluation job {eval_job.name} running…"):
-            desc = eval_job.wait()
-        if desc["processing_job_status"] != "Completed":
-            raise ValidationError(f"evaluation failed: {desc.get('failure_reason')}", field="model")
-        import json
-
-        base = desc["processing_outputs"]["evaluation"]["s3_uri"]
-        result = json.loads(session.read_bytes(f"{base}/evaluation.json"))
-        result["report_url"] = f"{base}/report.html"
+            result = eval_job.evaluation_result()
     else:
         raise ValidationError(
             "give --training-job, or --model with --algorithm", field="training_job"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -45,9 +47,24 @@ class ApiClient:
     def put_bytes(self, path: str, content: Any) -> Any:
         return self.request("PUT", path, content=content)
 
-    def stream(self, path: str) -> Any:
-        """A streaming GET (context manager) for downloads."""
-        return self._http.stream("GET", API_PREFIX + path)
+    @contextlib.contextmanager
+    def stream(self, path: str) -> Iterator[httpx.Response]:
+        """A streaming GET for downloads; errors raised as `request` raises them."""
+        try:
+            with self._http.stream("GET", API_PREFIX + path) as resp:
+                if resp.status_code >= 400:
+                    resp.read()
+                    raise _error(resp)
+                yield resp
+        except httpx.TransportError as exc:
+            raise ServerUnavailable(
+                f"cannot reach the sageforge server at {self.url}: {exc}"
+            ) from None
+
+    def get_bytes(self, path: str) -> bytes:
+        """A whole binary body (e.g. a store object)."""
+        with self.stream(path) as resp:
+            return resp.read()
 
     def health(self, timeout: float = 2.0) -> dict[str, Any] | None:
         """The server's /health body, or None if nothing healthy answers."""

@@ -142,7 +142,6 @@ class TrainingJob(Job):
 
         The HTML report lands beside it (`report_url` in the result).
         """
-        import json
 
         desc = self.describe()
         algorithm = desc["algorithm_specification"].get("algorithm_name")
@@ -161,14 +160,7 @@ class TrainingJob(Job):
         )
         if not wait:
             return {"evaluation_job_name": job.name}
-        result = job.wait()
-        if result["processing_job_status"] != "Completed":
-            raise JobFailed(f"evaluation job {job.name} failed: {result.get('failure_reason')}")
-        base = result["processing_outputs"]["evaluation"]["s3_uri"]
-        evaluation = json.loads(self.session.read_bytes(f"{base}/evaluation.json"))
-        evaluation["evaluation_job_name"] = job.name
-        evaluation["report_url"] = f"{base}/report.html"
-        return dict(evaluation)
+        return job.evaluation_result()
 
     def final_metrics(self) -> dict[str, float]:
         """Last value of each metric."""
@@ -182,7 +174,9 @@ class TrainingJob(Job):
 
         algo = self.describe()["algorithm_specification"]
         if algo.get("algorithm_name"):
-            return Model(self.model_artifacts, algo["algorithm_name"], session=self.session, **kwargs)
+            return Model(
+                self.model_artifacts, algo["algorithm_name"], session=self.session, **kwargs
+            )
         return Model(
             self.model_artifacts,
             entry_point=kwargs.pop("entry_point", algo.get("entry_point")),
@@ -201,3 +195,16 @@ class ProcessingJob(Job):
 
     collection = "processing-jobs"
     status_key = "processing_job_status"
+
+    def evaluation_result(self) -> dict[str, Any]:
+        """For an evaluation job: wait, then its evaluation.json with `report_url` added."""
+        import json
+
+        desc = self.wait()
+        if desc[self.status_key] != "Completed":
+            raise JobFailed(f"evaluation job {self.name} failed: {desc.get('failure_reason')}")
+        base = desc["processing_outputs"]["evaluation"]["s3_uri"]
+        evaluation = json.loads(self.session.read_bytes(f"{base}/evaluation.json"))
+        evaluation["evaluation_job_name"] = self.name
+        evaluation["report_url"] = f"{base}/report.html"
+        return dict(evaluation)

@@ -88,27 +88,15 @@ class Session(DataMixin):
         target = Path(local_path)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.part")
-        with self.api.stream(f"/store/{quote(key)}") as resp:
-            if resp.status_code >= 400:
-                resp.read()
-                from sageforge.sdk._client import _error
-
-                raise _error(resp)
-            with open(tmp, "wb") as fh:
-                for chunk in resp.iter_bytes():
-                    fh.write(chunk)
+        with self.api.stream(f"/store/{quote(key)}") as resp, open(tmp, "wb") as fh:
+            for chunk in resp.iter_bytes():
+                fh.write(chunk)
         os.replace(tmp, target)
         return target
 
     def read_bytes(self, url: str) -> bytes:
         """The whole content of one store object (`store://key`)."""
-        key = url.removeprefix("store://")
-        resp = self.api._http.get(f"/api/v1/store/{quote(key)}")
-        if resp.status_code >= 400:
-            from sageforge.sdk._client import _error
-
-            raise _error(resp)
-        return resp.content
+        return self.api.get_bytes(f"/store/{quote(url.removeprefix('store://'))}")
 
     def list_store(self, prefix: str = "") -> list[dict[str, Any]]:
         """Objects under a store prefix."""
