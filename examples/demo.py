@@ -121,13 +121,18 @@ def main() -> int:
     deployed = demo_deploy.run(session, console, best.name, splits["test"])
 
     console.rule("where to look")
+    endpoint_name = deployed.get("endpoint_name", "")
     console.print(
+        f"  Studio                 {session.url}/  (open it in a browser)\n"
+        f"  the endpoint in Studio {session.url}/endpoints/{endpoint_name}  (test form, charts)\n"
+        f"  shareable predictions  {session.url}/predict/{endpoint_name}\n"
+        f"  tuning in Studio       {session.url}/tuning/{tuning.name}\n"
         f"  insights report        {prepared.get('report_file') or prepared['report_url']}\n"
         f"  evaluation report      {report}\n"
         f"  endpoint               {deployed.get('endpoint_url', '')}\n"
         f"  sageforge jobs list                     every job on {session.url}\n"
         f"  sageforge tuning describe {tuning.name}\n"
-        f"  sageforge endpoints describe {deployed.get('endpoint_name', '')}\n"
+        f"  sageforge endpoints describe {endpoint_name}\n"
         f"  job folders and logs under {session.settings.jobs_dir}\n"
         "  sageforge server stop                   stops the background server and its endpoints\n"
         "(run these inside the virtualenv: source .venv/bin/activate)"

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 import sageforge
+from sageforge import studio
 from sageforge.api import _errors
 from sageforge.api._state import Platform
 from sageforge.api.routers import meta, store
@@ -71,4 +72,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in capabilities:  # routes SageMaker has at the root (e.g. its runtime's)
         for router in getattr(module, "root_routers", ()):
             app.include_router(router)
+    studio.mount(app)  # last: /api/v1, /health and the runtime routes win over pages
     return app

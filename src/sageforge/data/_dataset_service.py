@@ -107,11 +107,16 @@ class DatasetService:
             row = self._get(s, name)
             return row.source_url, ReadOptions.model_validate(row.read_options)
 
-    def list(self, name_contains: str | None = None, max_results: int = 100) -> dict[str, Any]:
+    def list(
+        self, name_contains: str | None = None, max_results: int = 100, offset: int = 0
+    ) -> dict[str, Any]:
         with self.db.session() as s:
-            q = sa.select(DatasetRecord).order_by(DatasetRecord.creation_time.desc())
+            q = sa.select(DatasetRecord).order_by(
+                DatasetRecord.creation_time.desc(), DatasetRecord.id.desc()
+            )
             if name_contains:
                 q = q.where(DatasetRecord.name.contains(name_contains))
+            q = q.offset(max(0, offset))
             rows = s.scalars(q.limit(max(1, min(max_results, 1000)))).all()
             return {"dataset_summaries": [self._summary(r) for r in rows]}
 

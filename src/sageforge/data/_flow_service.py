@@ -175,11 +175,16 @@ class FlowService:
                 "last_modified_time": flow.last_modified_time,
             }
 
-    def list(self, name_contains: str | None = None, max_results: int = 100) -> dict[str, Any]:
+    def list(
+        self, name_contains: str | None = None, max_results: int = 100, offset: int = 0
+    ) -> dict[str, Any]:
         with self.db.session() as s:
-            q = sa.select(FlowRecord).order_by(FlowRecord.last_modified_time.desc())
+            q = sa.select(FlowRecord).order_by(
+                FlowRecord.last_modified_time.desc(), FlowRecord.id.desc()
+            )
             if name_contains:
                 q = q.where(FlowRecord.name.contains(name_contains))
+            q = q.offset(max(0, offset))
             rows = s.scalars(q.limit(max(1, min(max_results, 1000)))).all()
             return {
                 "flow_summaries": [

@@ -11,6 +11,7 @@ leaves no result, and the server treats that as a failure it can explain.
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
 import time
@@ -104,8 +105,16 @@ class RunContext:
     def log(self, message: str) -> None:
         """A line of sageforge's own in the job log, as SageMaker prints its status lines."""
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
-        with open(self.layout.log_file, "a", encoding="utf-8") as fh:
-            fh.write(f"{stamp} [sageforge] {message}\n")
+        with open(self.layout.log_file, "a+b") as fh:
+            # The user's output may end mid-line; ours must start a line of its own,
+            # or log readers (CloudWatch's GetLogEvents, Studio) see one glued line.
+            fh.seek(0, os.SEEK_END)
+            starts_line = fh.tell() == 0
+            if not starts_line:
+                fh.seek(-1, os.SEEK_END)
+                starts_line = fh.read(1) == b"\n"
+            prefix = b"" if starts_line else b"\n"
+            fh.write(prefix + f"{stamp} [sageforge] {message}\n".encode())
 
 
 Program = Callable[[RunContext], JobResult]
