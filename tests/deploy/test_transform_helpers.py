@@ -10,7 +10,7 @@ from sageforge.deploy._transform_program import _join, _line_chunks, _split_answ
 
 def test_chunks_hold_whole_lines_within_the_payload_limit() -> None:
     data = b"".join(f"{i},{i * 2}\n".encode() for i in range(1000))
-    chunks = list(_line_chunks(data, 100, single=False))
+    chunks = [bytes(c) for c in _line_chunks(data, 100, single=False)]
     assert b"".join(chunks) == data
     assert all(c.endswith(b"\n") and len(c) <= 100 for c in chunks)
     assert list(_line_chunks(b"a\n\nb\n", 100, single=True)) == [b"a", b"b"]

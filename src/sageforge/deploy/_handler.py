@@ -83,11 +83,15 @@ class BuiltinHandler(Handler):
                 traceback.format_exc(),
             ) from exc
 
-    def features_predictor(self) -> Callable[[Any], Any]:
-        model, algorithm = self.model, self.algorithm
+    def features_predictor(self) -> Callable[[Any], Any] | None:
+        # Only where the scores are exactly the endpoint's CSV answer (an XGBoost Booster's
+        # are): other built-ins answer more than a score per row (linear-learner's CSV is
+        # `predicted_label,score`, k-means' is cluster and distance), so batch transform
+        # must go through `invoke` for them to match the endpoint.
+        model = self.model
         if hasattr(model, "inplace_predict"):
             return lambda X: model.inplace_predict(X, validate_features=False)
-        return lambda X: algorithm.predict_features(model, X)
+        return None
 
 
 class PipelineHandler(Handler):

@@ -15,6 +15,7 @@ reads that contract; `Algorithm` is what every built-in implements:
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from abc import ABC, abstractmethod
@@ -219,10 +220,30 @@ def available_algorithms() -> list[str]:
     return sorted(_REGISTRY)
 
 
+_MODULES = {
+    "xgboost": "xgboost_algorithm",
+    "isolation-forest": "isolation_forest",
+    "kmeans": "kmeans",
+    "knn": "knn",
+    "linear-learner": "linear_learner",
+    "pca": "pca",
+    "random-forest": "random_forest",
+    "decision-tree": "random_forest",
+}
+"""The module of each built-in, so that one loads without the others (a name missing here
+still works: then every built-in is loaded)."""
+
+
 def get_algorithm(name: str) -> Algorithm:
     """The built-in called `name`, or a ValidationError listing the ones there are."""
-    _load_builtins()
-    cls = _REGISTRY.get(name.strip().lower())
+    key = name.strip().lower()
+    if key not in _REGISTRY and key in _MODULES:
+        # Only this built-in: an endpoint worker or transform job serving XGBoost must
+        # not import scikit-learn for the others (seconds of start-up).
+        importlib.import_module(f"sageforge.train.algorithms.{_MODULES[key]}")
+    if key not in _REGISTRY:
+        _load_builtins()
+    cls = _REGISTRY.get(key)
     if cls is None:
         raise ValidationError(
             f"no built-in algorithm named {name!r}; available: {', '.join(sorted(_REGISTRY))}",
