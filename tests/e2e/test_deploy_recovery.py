@@ -95,6 +95,13 @@ def test_workers_and_server_restarts(fresh_server: Any, make_model: Any) -> None
         assert p.invoke(BODY).variant == "A"
     p.close()
 
+    # SageMaker lets the model and the config in use be deleted: the endpoint goes on
+    # serving what it deployed, and must come back from that after the restarts below.
+    api = fresh_server.session().api
+    api.request("DELETE", "/endpoint-configs/ep-recover")
+    api.request("DELETE", "/models/ep-recover")
+    assert p.describe()["endpoint_status"] == "InService"
+
     # 2. and 3. the server stops cleanly, then is killed: the endpoint comes back each time
     for how in (signal.SIGTERM, signal.SIGKILL):
         old_workers = {w.pid for w in workers(fresh_server.home, "ep-recover")}

@@ -67,9 +67,9 @@ class EndpointService:
 
     def describe(self, name: str, *, metrics: bool = True) -> dict[str, Any]:
         row = self.get(name)
-        config = self.configs.get(row.config_name).spec
-        rt = self.supervisor.get(name)
         state = row.state or {}
+        config = self._config_of(row.config_name, state)
+        rt = self.supervisor.get(name)
         stats = self.supervisor.variant_stats(rt) if (rt is not None and metrics) else {}
         variants = []
         for v in state.get("variants") or []:
@@ -108,6 +108,16 @@ class EndpointService:
         if metrics:
             out["metrics"] = {variant: s.describe() for variant, s in sorted(stats.items())}
         return out
+
+    def _config_of(self, config_name: str, state: dict[str, Any]) -> dict[str, Any]:
+        """The endpoint's config: its row, or the deployed snapshot once the row is deleted."""
+        try:
+            return dict(self.configs.get(config_name).spec)
+        except ResourceNotFound:
+            deployed = state.get("deployed") or {}
+            if deployed.get("endpoint_config_name") == config_name:
+                return dict(deployed["config"])
+            return {}
 
     def _live_workers(self, name: str, variant: str) -> int:
         rt = self.supervisor.get(name)
@@ -238,9 +248,17 @@ class EndpointService:
         return self.describe(name, metrics=False)
 
     def _variant_specs(
-        self, config: dict[str, Any], state: dict[str, Any] | None = None
+        self,
+        config: dict[str, Any],
+        state: dict[str, Any] | None = None,
+        containers: dict[str, Any] | None = None,
     ) -> builtins.list[dict[str, Any]]:
-        """What each variant runs, with weights and counts changed since creation applied."""
+        """What each variant runs, with weights and counts changed since creation applied.
+
+        `containers` (variant → containers, from the endpoint's deployed snapshot) stands in
+        for the model rows, which may have been deleted since: SageMaker lets a model or
+        config in use be deleted and the endpoint goes on serving what it deployed.
+        """
         current = {v["variant_name"]: v for v in (state or {}).get("variants") or []}
         specs = []
         for group, shadow in (("production_variants", False), ("shadow_production_variants", True)):
@@ -250,7 +268,8 @@ class EndpointService:
                     {
                         "name": v["variant_name"],
                         "model_name": v["model_name"],
-                        "containers": self.models.containers(v["model_name"]),
+                        "containers": (containers or {}).get(v["variant_name"])
+                        or self.models.containers(v["model_name"]),
                         "weight": now.get("current_weight", v["initial_variant_weight"]),
                         "instance_count": now.get(
                             "desired_instance_count", v["initial_instance_count"]
@@ -281,8 +300,13 @@ class EndpointService:
     def _bring_up(self, name: str, config_name: str, restoring: bool = False) -> None:
         row = self.get(name)
         try:
-            config = self.configs.get(config_name).spec
-            specs = self._variant_specs(config, row.state if restoring else None)
+            deployed = (row.state or {}).get("deployed") if restoring else None
+            if deployed and deployed.get("endpoint_config_name") == config_name:
+                config = deployed["config"]
+                specs = self._variant_specs(config, row.state, deployed["containers"])
+            else:
+                config = self.configs.get(config_name).spec
+                specs = self._variant_specs(config, row.state if restoring else None)
             rt = self.supervisor.open(name, row.port)
             self._set(name, port=rt.port)
             fleet_cfg = {"capture": capture_settings(config.get("data_capture_config"))}
@@ -295,6 +319,7 @@ class EndpointService:
             return
         state = dict(row.state or {}) if restoring else {}
         state["variants"] = self._state_variants(specs)
+        state["deployed"] = _deployed(config_name, config, specs)
         self._set(
             name, status=IN_SERVICE, state=state, **({} if restoring else {"failure_reason": None})
         )
@@ -352,7 +377,11 @@ class EndpointService:
                       state={**(row.state or {}), "last_deployment": history})  # fmt: skip
             return
         history["status"] = "Succeeded"
-        state = {"variants": self._state_variants(specs), "last_deployment": history}
+        state = {
+            "variants": self._state_variants(specs),
+            "last_deployment": history,
+            "deployed": _deployed(config_name, config, specs),
+        }
         self._set(name, status=IN_SERVICE, config_name=config_name, failure_reason=None, state=state,
                   spec={"deployment_config": deployment or None})  # fmt: skip
 
@@ -440,6 +469,18 @@ class EndpointService:
                 restoring = row.status != CREATING
                 self._set(row.name, status=SYSTEM_UPDATING if restoring else CREATING)
                 self._run(row.name, self._bring_up, row.config_name, restoring)
+
+
+def _deployed(
+    config_name: str, config: dict[str, Any], specs: builtins.list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What the endpoint runs, kept on its row so a restart needs neither the config nor
+    the models to still exist."""
+    return {
+        "endpoint_config_name": config_name,
+        "config": config,
+        "containers": {s["name"]: s["containers"] for s in specs},
+    }
 
 
 def _reason(exc: Exception) -> str:
