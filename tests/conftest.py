@@ -143,7 +143,9 @@ class TinyXGBoost:
 
     FEATURES = 4
 
-    def __init__(self, session: Session, key: str = "models/tiny/model.tar.gz", seed: int = 0) -> None:
+    def __init__(
+        self, session: Session, key: str = "models/tiny/model.tar.gz", seed: int = 0
+    ) -> None:
         import io
         import tarfile
         import tempfile
