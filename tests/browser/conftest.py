@@ -70,9 +70,13 @@ def _quick_endpoint_metrics() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the whole run (a new context per test keeps tests apart)."""
+    """One headless Chromium per module (a new context per test keeps tests apart).
+
+    Not per session: Playwright's sync API keeps an event loop running in the main
+    thread while it is open, and tests after these call `asyncio.run()`.
+    """
     path = ensure_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -98,7 +102,19 @@ class Shots:
         self.count += 1
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", what).strip("-") or "page"
         path = SCREENSHOTS / f"{self.prefix}-{self.count:02d}-{slug}.png"
-        (page or self.page).screenshot(path=str(path), full_page=True)
+        tab = page or self.page
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        for attempt in range(2):
+            # A page that reloads itself when a job ends (Studio's live pages do) can be
+            # mid-navigation; wait for it to settle, and try once more if capture stalls.
+            tab.wait_for_load_state("load")
+            try:
+                tab.screenshot(path=str(path), full_page=True, timeout=30_000)
+                break
+            except PlaywrightTimeout:
+                if attempt:
+                    raise
         return path
 
 
