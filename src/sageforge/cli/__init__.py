@@ -6,8 +6,9 @@ import sys
 
 import typer
 
-from sageforge.cli import data, endpoints, flow, jobs, server
+from sageforge.cli import data, endpoints, flow, jobs, keys, server
 from sageforge.cli._output import fail
+from sageforge.cli.aws_env import aws_env
 from sageforge.cli.config_cmd import config
 from sageforge.cli.evaluate import evaluate
 from sageforge.cli.process import process
@@ -35,6 +36,8 @@ app.command()(evaluate)
 app.command()(transform)
 app.command()(tune)
 app.add_typer(tuning_app, name="tuning")
+app.add_typer(keys.app, name="keys")
+app.command("aws-env")(aws_env)
 
 
 def main() -> None:

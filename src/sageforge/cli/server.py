@@ -16,13 +16,19 @@ def server(
     host: str = typer.Option("127.0.0.1", help="Address to bind (127.0.0.1 keeps it private)."),
     port: int = typer.Option(DEFAULT_PORT, help="Port to bind; 0 picks a free one."),
     log_level: str = typer.Option("info", help="uvicorn log level."),
+    aws_port: int | None = typer.Option(
+        None,
+        "--aws-port",
+        help="Port of the AWS-compatible API (default: --port + 1, free if --port is 0; "
+        "-1: off). Also SAGEFORGE_AWS_PORT.",
+    ),
 ) -> None:
     """Run the server in the foreground until Ctrl-C."""
     if ctx.invoked_subcommand is not None:
         return
     from sageforge.api.server import serve
 
-    serve(host, port, log_level=log_level)
+    serve(host, port, log_level=log_level, aws_port=aws_port)
 
 
 @app.command()

@@ -32,6 +32,7 @@ from fsspec.implementations.local import LocalFileSystem
 from sageforge.core.errors import ResourceNotFound, ValidationError
 
 STORE_SCHEME = "store://"
+S3_SCHEME = "s3://"
 _OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "abfs", "az"}
 """Object stores publish an object only when its upload completes, so writing in place is atomic."""
 _CHUNK = 8 * 1024 * 1024
@@ -85,12 +86,24 @@ class ArtifactStore:
         return f"{self.root}/{check_key(key)}"
 
     def key_of(self, url: str) -> str | None:
-        """The key of a URL that points inside this store, else None."""
+        """The key of a URL that points inside this store, else None.
+
+        `s3://bucket/key` is the key `bucket/key`: sageforge's S3 API serves the
+        store's top-level folders as buckets (`sageforge.compat.s3`), so user code's
+        S3 URLs name store objects. In a store that is itself on S3, URLs into its
+        own bucket but outside its root pass through to that bucket.
+        """
         if url.startswith(STORE_SCHEME):
             return check_key(url[len(STORE_SCHEME) :], field="url")
         for prefix in (self.root_url + "/", self.root + "/"):
             if url.startswith(prefix):
                 return check_key(url[len(prefix) :], field="url")
+        if url.startswith(S3_SCHEME):
+            rest = url[len(S3_SCHEME) :]
+            protocol = self.fs.protocol
+            on_s3 = (protocol if isinstance(protocol, str) else protocol[0]) in ("s3", "s3a")
+            if not (on_s3 and rest.split("/", 1)[0] == self.root.split("/", 1)[0]):
+                return check_key(rest, field="url")
         return None
 
     def resolve(self, url: str, field: str = "url") -> tuple[fsspec.AbstractFileSystem, str]:

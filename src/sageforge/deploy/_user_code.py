@@ -55,8 +55,34 @@ def default_input_fn(body: bytes, content_type: str) -> Any:
 
 
 def default_predict_fn(data: Any, model: Any) -> Any:
-    """`model.predict(data)` when the model has it, else `model(data)`."""
+    """`model.predict(data)` when the model has it, else `model(data)`.
+
+    An XGBoost `Booster` predicts on arrays through `inplace_predict` (its
+    `predict` takes only a DMatrix), as the XGBoost container's default does.
+    """
+    xgb = sys.modules.get("xgboost")
+    if xgb is not None and isinstance(model, xgb.Booster):
+        return model.inplace_predict(data)
     return model.predict(data) if hasattr(model, "predict") else model(data)
+
+
+FRAMEWORK_ENV = "SAGEFORGE_FRAMEWORK"
+"""The framework container a model's script was written for (set by the SageMaker API)."""
+
+
+def _framework_default_model(framework: str | None, model_dir: Path) -> tuple[Any, Any] | None:
+    """(model, built-in) when the framework's container loads a model without a model_fn.
+
+    SageMaker's XGBoost container does: it loads the booster from the model
+    directory (any of XGBoost's formats, or a pickle) and serves it like the
+    built-in algorithm (CSV, LIBSVM, JSON in; CSV or JSON out).
+    """
+    if framework != "xgboost":
+        return None
+    from sageforge.train.algorithms import get_algorithm
+
+    builtin = get_algorithm("xgboost")
+    return builtin.load_model(model_dir), builtin
 
 
 def default_output_fn(prediction: Any, accept: str) -> tuple[bytes, str]:
@@ -108,12 +134,22 @@ class UserCodeHandler(Handler):
         self.predict_fn = getattr(module, "predict_fn", None)
         self.output_fn = getattr(module, "output_fn", None)
         model_fn = getattr(module, "model_fn", None)
-        if model_fn is None and self.transform_fn is None:
+        self._builtin: Any = None
+        framework = (environment or {}).get(FRAMEWORK_ENV)
+        default = (
+            None
+            if model_fn or self.transform_fn
+            else _framework_default_model(framework, model_dir)
+        )
+        if model_fn is None and self.transform_fn is None and default is None:
             raise ModelError(
                 f"{entry_point} defines neither model_fn nor transform_fn",
                 "SageMaker's contract: define model_fn(model_dir) to load the model",
             )
-        self.model = self._call("model_fn", model_fn, str(model_dir)) if model_fn else None
+        if default is not None:
+            self.model, self._builtin = default
+        else:
+            self.model = self._call("model_fn", model_fn, str(model_dir)) if model_fn else None
         self._wants_context = {
             name: _takes_context(getattr(module, name, None))
             for name in ("transform_fn", "input_fn", "predict_fn", "output_fn")
@@ -141,6 +177,10 @@ class UserCodeHandler(Handler):
         if self.transform_fn is not None:
             out = self._user("transform_fn", ctx, self.model, body, content_type, accept)
             return _as_answer(out, accept)
+        if self._builtin is not None and not (self.input_fn or self.predict_fn or self.output_fn):
+            return self._call(  # type: ignore[no-any-return]
+                "predict", self._builtin.predict, self.model, body, content_type, accept
+            )
         data = (
             self._user("input_fn", ctx, body, content_type)
             if self.input_fn

@@ -104,14 +104,36 @@ def _decode_hp(value: str) -> Any:
         return value
 
 
+def _arg_value(value: Any) -> str:
+    """A decoded hyperparameter as the toolkit writes it on the command line."""
+    if isinstance(value, Mapping):
+        return ",".join(f"{k}={v}" for k, v in sorted(value.items()))
+    return str(value)
+
+
 def user_args(hyperparameters: Mapping[str, str]) -> list[str]:
-    """Hyperparameters as command-line arguments, as the toolkit passes them to scripts."""
+    """Hyperparameters as command-line arguments, as the toolkit passes them to scripts.
+
+    The SageMaker SDK JSON-encodes every framework hyperparameter (`"\"gini\""`);
+    the toolkit decodes each one and writes its value, so the script sees
+    `--criterion gini`, not the quotes.
+    """
     args: list[str] = []
     for key, value in hyperparameters.items():
         if key.startswith("sagemaker_"):
             continue
-        args += [f"--{key}", str(value)]
+        args += [f"--{key}", _arg_value(_decode_hp(value))]
     return args
+
+
+SHIM_DIR = Path(__file__).resolve().parent / "_toolkit_shim"
+"""Holds a minimal `sagemaker_training` for scripts that import it (see its docstring)."""
+
+
+def _needs_toolkit_shim() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("sagemaker_training") is None
 
 
 def training_env(
@@ -155,7 +177,7 @@ def training_env(
         "SM_MODULE_NAME": module_name,
         "SM_MODULE_DIR": module_dir or "",
         "SM_FRAMEWORK_MODULE": "",
-        "SM_LOG_LEVEL": "20",
+        "SM_LOG_LEVEL": str(_decode_hp(hyperparameters.get("sagemaker_container_log_level", "20"))),
         "SM_IS_MODEL_PARALLEL": "false",
     }
     for channel in channels:
@@ -175,7 +197,18 @@ def training_env(
             "num_cpus": num_cpus,
             "num_gpus": 0,
             "module_name": module_name,
+            "module_dir": module_dir or "",
             "user_entry_point": entry_point or "",
+            "input_dir": str(paths.input_dir),
+            "input_config_dir": str(paths.config_dir),
+            "output_dir": str(paths.output_dir),
+            "output_intermediate_dir": str(paths.output_dir / "intermediate"),
+            "resource_config": resource_config(),
+            "network_interface_name": "lo",
+            "log_level": int(env["SM_LOG_LEVEL"]) if env["SM_LOG_LEVEL"].isdigit() else 20,
+            "is_master": True,
+            "master_hostname": CURRENT_HOST,
+            "channels": sorted(channels),
         }
     )
     out = dict(os.environ)
@@ -183,7 +216,10 @@ def training_env(
     out.update(env)
     out["PYTHONUNBUFFERED"] = "1"
     if paths.code_dir.exists():
+        # Script mode: scripts import their own modules, and `sagemaker_training` when
+        # they read the toolkit's Environment (a shim, unless the real one is installed).
+        shim = str(SHIM_DIR) if entry_point and _needs_toolkit_shim() else ""
         out["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(paths.code_dir), os.environ.get("PYTHONPATH", "")) if p
+            p for p in (str(paths.code_dir), os.environ.get("PYTHONPATH", ""), shim) if p
         )
     return out

@@ -8,6 +8,7 @@ output/data into output.tar.gz, both written atomically to the store).
 
 from __future__ import annotations
 
+import os
 import sys
 import tarfile
 import tempfile
@@ -55,6 +56,10 @@ def run_training_job(ctx: RunContext) -> JobResult:
     write_config_files(paths, hps, channels)
     if ctx.stop.is_set():
         return JobResult(STOPPED, secondary_status=STOPPED)
+    if entry_point and (paths.code_dir / "requirements.txt").is_file():
+        failure = _install_requirements(ctx, paths)
+        if failure is not None:
+            return failure
 
     ctx.events.status("Training", "Training in progress")
     ctx.log("Training in progress")
@@ -134,6 +139,30 @@ def _fetch_source(
         raise JobFailure(
             f"ClientError: entry point {entry_point!r} is not in source_dir {source_dir}"
         )
+
+
+def _install_requirements(ctx: RunContext, paths: TrainingPaths) -> JobResult | None:
+    """`pip install -r requirements.txt` from the source dir, as the framework toolkit does.
+
+    It installs into the interpreter the job runs with (the job's environment),
+    so a requirement that is already satisfied costs no download; a new one needs
+    the package index (or a `PIP_INDEX_URL`/`PIP_FIND_LINKS` mirror) to be reachable.
+    """
+    ctx.log("Installing requirements.txt from the source directory")
+    argv = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+            "-r", "requirements.txt"]  # fmt: skip
+    outcome = ctx.run(argv, env=dict(os.environ), cwd=paths.code_dir, max_runtime_s=1800.0)
+    if outcome.succeeded:
+        return None
+    if outcome.stop_reason is not None:
+        return JobResult(STOPPED, secondary_status=STOPPED)
+    return JobResult(
+        FAILED,
+        failure_reason=(
+            f"AlgorithmError: InstallRequirementsError: ExitCode {outcome.returncode}, "
+            f'ErrorMessage "{outcome.error_message()}", Command "{outcome.command}"'
+        ),
+    )
 
 
 def _failure_reason(paths: TrainingPaths, outcome: ProcessOutcome, script_mode: bool) -> str:

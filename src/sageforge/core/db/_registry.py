@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES: tuple[str, ...] = ("sageforge.deploy._models", "sageforge.data._models")
+MODEL_MODULES: tuple[str, ...] = (
+    "sageforge.deploy._models",
+    "sageforge.data._models",
+    "sageforge.compat._models",
+    "sageforge.compat.sagemaker._records",
+)
 
 
 def load_all_models() -> None:

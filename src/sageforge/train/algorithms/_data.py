@@ -37,8 +37,11 @@ if TYPE_CHECKING:
 CSV_TYPES = ("text/csv", "csv")
 LIBSVM_TYPES = ("text/libsvm", "libsvm", "text/x-libsvm", "application/x-libsvm")
 PARQUET_TYPES = ("application/x-parquet", "application/parquet", "parquet")
-CONTENT_TYPES = CSV_TYPES[:1] + LIBSVM_TYPES + PARQUET_TYPES[:2]
-"""Training content types `load_channel` reads (base types, before any `;` parameters)."""
+CONTENT_TYPES = CSV_TYPES + LIBSVM_TYPES + PARQUET_TYPES
+"""Training content types `load_channel` reads (base types, before any `;` parameters).
+
+The bare `csv` and `parquet` are there because SageMaker's XGBoost accepts them and its
+example notebooks write `TrainingInput(..., content_type="csv")`."""
 
 _BLOCK_ROWS = 65536  # rows per copy into the row-major matrix: a block of columns fits in cache
 _MARKER_SUFFIXES = (".crc", ".tmp", ".swp")

@@ -1,0 +1,123 @@
+"""CreateProcessingJob, DescribeProcessingJob, ListProcessingJobs, StopProcessingJob.
+
+The command runs with sageforge's interpreter; the image only says which
+libraries the script expects, so it must be one sageforge can stand in for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sageforge.compat._context import AwsContext
+from sageforge.compat._errors import in_use, validation
+from sageforge.compat._json_protocol import operation
+from sageforge.compat.sagemaker import _records, _shapes
+from sageforge.compat.sagemaker._common import (
+    drop_tags,
+    listed,
+    native,
+    overlay,
+    page,
+    role,
+    tags_in,
+    url_in,
+    url_out,
+)
+from sageforge.compat.sagemaker._images import resolve_image
+from sageforge.compat.sagemaker._training import jobs_of_kind
+from sageforge.compat.sagemaker._translate import native_errors
+from sageforge.core.db import Job
+from sageforge.core.errors import ResourceInUse, ResourceNotFound
+from sageforge.data.processing import CreateProcessingJob
+
+KIND = "processing"
+OP = "CreateProcessingJob"
+
+
+@operation("SageMaker", "CreateProcessingJob")
+def create_processing_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["ProcessingJobName"]
+    app = params["AppSpecification"]
+    if app.get("ImageUri"):
+        resolve_image(str(app["ImageUri"]), script=True, field="AppSpecification.ImageUri")
+    data = _shapes.to_native(params, _shapes.input_shape(OP), url_in(ctx))
+    data["app_specification"].pop("image_uri", None)
+    for item in data.get("processing_inputs") or []:
+        s3 = item.get("s3_input") or {}
+        if s3.get("s3_data_distribution_type") == "ShardedByS3Key":
+            s3["s3_data_distribution_type"] = "FullyReplicated"
+    for item in (data.get("processing_output_config") or {}).get("outputs") or []:
+        s3 = item.get("s3_output") or {}
+        if s3.get("s3_upload_mode") == "Continuous":
+            s3["s3_upload_mode"] = "EndOfJob"  # the outputs are uploaded when the job ends
+    data["tags"] = tags_in(params.get("Tags"))
+    req = native(CreateProcessingJob, _shapes.fit(data, CreateProcessingJob), OP)
+    with native_errors(OP):
+        try:
+            out = ctx.platform.processing.create(req)
+        except ResourceInUse:
+            raise in_use(
+                "Job name must be unique within an AWS account and region, and a job with this "
+                f"name already exists ({ctx.arn('processing-job', name)})"
+            ) from None
+    _records.remember(ctx.platform.db, KIND, name, params, out["creation_time"])
+    return {"ProcessingJobArn": ctx.arn("processing-job", name)}
+
+
+def _job(ctx: AwsContext, name: str) -> Job:
+    try:
+        return ctx.platform.supervisor.get(KIND, name)
+    except ResourceNotFound:
+        raise validation(f"Could not find requested job with name {name}") from None
+
+
+@operation("SageMaker", "DescribeProcessingJob")
+def describe_processing_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
+    job = _job(ctx, params["ProcessingJobName"])
+    d = ctx.platform.processing.render(job)
+    shape = _shapes.output_shape("DescribeProcessingJob")
+    base = _shapes.to_aws(d, shape, url_out(ctx))
+    req = _records.recall(ctx.platform.db, KIND, job.name, job.creation_time)
+    out = overlay(base, drop_tags(req))
+    out.update(
+        ProcessingJobArn=ctx.arn("processing-job", job.name),
+        ProcessingJobStatus=d["processing_job_status"],
+        RoleArn=role(ctx, out),
+    )
+    if d.get("failure_reason"):
+        out["FailureReason"] = out["ExitMessage"] = d["failure_reason"]
+    return _shapes.to_aws(out, shape)  # type: ignore[no-any-return]
+
+
+@operation("SageMaker", "ListProcessingJobs")
+def list_processing_jobs(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
+    rows = [
+        {
+            "ProcessingJobName": j.name,
+            "ProcessingJobArn": ctx.arn("processing-job", j.name),
+            "CreationTime": j.creation_time,
+            "ProcessingEndTime": j.end_time,
+            "LastModifiedTime": j.last_modified_time,
+            "ProcessingJobStatus": j.status,
+            "FailureReason": j.failure_reason,
+        }
+        for j in jobs_of_kind(ctx, KIND)
+    ]
+    chunk, token = page(rows, params, name="ProcessingJobName", status="ProcessingJobStatus")
+    return listed(
+        "ProcessingJobSummaries",
+        [{k: v for k, v in r.items() if v is not None} for r in chunk],
+        token,
+    )
+
+
+@operation("SageMaker", "StopProcessingJob")
+def stop_processing_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
+    job = _job(ctx, params["ProcessingJobName"])
+    if job.status in ("Completed", "Failed", "Stopped"):
+        raise validation(
+            f"The request was rejected because the processing job is in status {job.status}."
+        )
+    with native_errors("StopProcessingJob"):
+        ctx.platform.processing.stop(job.name)
+    return {}

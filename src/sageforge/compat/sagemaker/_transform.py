@@ -1,0 +1,122 @@
+"""CreateTransformJob, DescribeTransformJob, ListTransformJobs, StopTransformJob."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sageforge.compat._context import AwsContext
+from sageforge.compat._errors import in_use, validation
+from sageforge.compat._json_protocol import operation
+from sageforge.compat.sagemaker import _records, _shapes
+from sageforge.compat.sagemaker._common import (
+    drop_tags,
+    listed,
+    native,
+    overlay,
+    page,
+    tags_in,
+    url_in,
+    url_out,
+)
+from sageforge.compat.sagemaker._model import model_not_found
+from sageforge.compat.sagemaker._training import jobs_of_kind
+from sageforge.compat.sagemaker._translate import native_errors
+from sageforge.core.db import Job
+from sageforge.core.errors import ResourceInUse, ResourceNotFound
+
+KIND = "transform"
+OP = "CreateTransformJob"
+
+
+def _deploy(ctx: AwsContext) -> Any:
+    return ctx.platform.services["deploy"]
+
+
+@operation("SageMaker", "CreateTransformJob")
+def create_transform_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
+    from sageforge.deploy._spec import CreateTransformJob
+
+    name = params["TransformJobName"]
+    try:
+        _deploy(ctx).models.get(params["ModelName"])
+    except ResourceNotFound:
+        raise model_not_found(ctx, params["ModelName"]) from None
+    data = _shapes.to_native(params, _shapes.input_shape(OP), url_in(ctx))
+    data["tags"] = tags_in(params.get("Tags"))
+    split = (data.get("transform_input") or {}).get("split_type")
+    if split in ("RecordIO", "TFRecord"):
+        raise validation(
+            f"TransformInput.SplitType: {split} is not supported here; use Line or None"
+        )
+    client = data.get("model_client_config")
+    if isinstance(client, dict):
+        data["model_client_config"] = {k: int(v) for k, v in client.items()}
+    req = native(CreateTransformJob, _shapes.fit(data, CreateTransformJob), OP)
+    with native_errors(OP):
+        try:
+            out = _deploy(ctx).transform.create(req)
+        except ResourceInUse:
+            raise in_use(
+                "Job name must be unique within an AWS account and region, and a job with this "
+                f"name already exists ({ctx.arn('transform-job', name)})"
+            ) from None
+    _records.remember(ctx.platform.db, KIND, name, params, out["creation_time"])
+    return {"TransformJobArn": ctx.arn("transform-job", name)}
+
+
+def _job(ctx: AwsContext, name: str) -> Job:
+    try:
+        return ctx.platform.supervisor.get(KIND, name)
+    except ResourceNotFound:
+        raise validation(f"Could not find requested job with name {name}") from None
+
+
+@operation("SageMaker", "DescribeTransformJob")
+def describe_transform_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
+    job = _job(ctx, params["TransformJobName"])
+    d = _deploy(ctx).transform.render(job)
+    shape = _shapes.output_shape("DescribeTransformJob")
+    base = _shapes.to_aws(d, shape, url_out(ctx))
+    out = overlay(
+        base, drop_tags(_records.recall(ctx.platform.db, KIND, job.name, job.creation_time))
+    )
+    out.update(
+        TransformJobArn=ctx.arn("transform-job", job.name),
+        TransformJobStatus=d["transform_job_status"],
+        FailureReason=d.get("failure_reason"),
+    )
+    return _shapes.to_aws(out, shape)  # type: ignore[no-any-return]
+
+
+@operation("SageMaker", "ListTransformJobs")
+def list_transform_jobs(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
+    rows = [
+        {
+            "TransformJobName": j.name,
+            "TransformJobArn": ctx.arn("transform-job", j.name),
+            "CreationTime": j.creation_time,
+            "TransformEndTime": j.end_time,
+            "LastModifiedTime": j.last_modified_time,
+            "TransformJobStatus": j.status,
+            "FailureReason": j.failure_reason,
+        }
+        for j in jobs_of_kind(ctx, KIND)
+    ]
+    chunk, token = page(rows, params, name="TransformJobName", status="TransformJobStatus")
+    return listed(
+        "TransformJobSummaries",
+        [{k: v for k, v in r.items() if v is not None} for r in chunk],
+        token,
+    )
+
+
+@operation("SageMaker", "StopTransformJob")
+def stop_transform_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
+    job = _job(ctx, params["TransformJobName"])
+    if job.status in ("Completed", "Failed", "Stopped"):
+        raise validation(
+            f"The request was rejected because the transform job is in status {job.status}."
+        )
+    with native_errors("StopTransformJob"):
+        _deploy(ctx).transform.stop(job.name)
+    return {}
