@@ -179,3 +179,33 @@ def run_sdk_script(compat_python: Path, aws_server: AwsServer, tmp_path: Path) -
         return ScriptRun(proc.stdout, proc.stderr, seconds, result)
 
     yield run
+
+
+class Boto3Clients:
+    """Real boto3 clients on a server's AWS-compatible address, signed with its default key."""
+
+    def __init__(self, home: Path) -> None:
+        from sageforge.compat._keys import default_credentials
+        from sageforge.core.config import Settings
+
+        self.url: str = json.loads((home / "server.json").read_text())["aws_url"]
+        self.key, self.secret = default_credentials(Settings.load({"SAGEFORGE_HOME": str(home)}))
+
+    def __call__(self, service: str, region: str) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=region,
+            aws_access_key_id=self.key,
+            aws_secret_access_key=self.secret,
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+
+@pytest.fixture(scope="module")
+def boto3_clients(server: Any) -> Boto3Clients:
+    """`boto3_clients("sagemaker", region)` for the module's server."""
+    return Boto3Clients(server.home)

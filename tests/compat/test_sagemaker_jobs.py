@@ -8,6 +8,7 @@ only the ID and the prediction kept (`OutputFilter`).
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from typing import Any
@@ -15,7 +16,6 @@ from typing import Any
 import boto3
 import numpy as np
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from sageforge.compat._keys import default_credentials
@@ -31,20 +31,8 @@ FAST = {"Delay": 1, "MaxAttempts": 600}
 
 
 @pytest.fixture(scope="module")
-def aws(server: Any) -> dict[str, Any]:
-    info = json.loads((server.home / "server.json").read_text())
-    key, secret = default_credentials(Settings.load({"SAGEFORGE_HOME": str(server.home)}))
-
-    def client(name: str) -> Any:
-        return boto3.client(
-            name,
-            endpoint_url=info["aws_url"],
-            region_name=REGION,
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            config=Config(retries={"max_attempts": 1}),
-        )
-
+def aws(boto3_clients: Any) -> dict[str, Any]:
+    client = functools.partial(boto3_clients, region=REGION)
     s3 = client("s3")
     s3.create_bucket(Bucket="jobs", CreateBucketConfiguration={"LocationConstraint": REGION})
     return {"sm": client("sagemaker"), "s3": s3}

@@ -7,20 +7,16 @@ SageMaker's "XGBoost built-in algorithm" example notebooks.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import tarfile
 from pathlib import Path
 from typing import Any
 
-import boto3
 import numpy as np
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-
-from sageforge.compat._keys import default_credentials
-from sageforge.core.config import Settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -32,23 +28,11 @@ FAST_WAIT = {"Delay": 1, "MaxAttempts": 300}
 
 
 @pytest.fixture(scope="module")
-def aws(server: Any) -> dict[str, Any]:
-    info = json.loads((server.home / "server.json").read_text())
-    key, secret = default_credentials(Settings.load({"SAGEFORGE_HOME": str(server.home)}))
-
-    def client(name: str) -> Any:
-        return boto3.client(
-            name,
-            endpoint_url=info["aws_url"],
-            region_name=REGION,
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            config=Config(retries={"max_attempts": 1}),
-        )
-
+def aws(boto3_clients: Any) -> dict[str, Any]:
+    client = functools.partial(boto3_clients, region=REGION)
     s3 = client("s3")
     s3.create_bucket(Bucket="demo")
-    return {"sm": client("sagemaker"), "s3": s3, "url": info["aws_url"]}
+    return {"sm": client("sagemaker"), "s3": s3, "url": boto3_clients.url}
 
 
 def regression(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
