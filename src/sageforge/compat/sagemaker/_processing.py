@@ -14,17 +14,15 @@ from sageforge.compat._json_protocol import operation
 from sageforge.compat.sagemaker import _records, _shapes
 from sageforge.compat.sagemaker._common import (
     drop_tags,
-    listed,
     native,
     overlay,
-    page,
     role,
     tags_in,
     url_in,
     url_out,
 )
 from sageforge.compat.sagemaker._images import resolve_image
-from sageforge.compat.sagemaker._training import jobs_of_kind
+from sageforge.compat.sagemaker._training import list_job_summaries
 from sageforge.compat.sagemaker._translate import native_errors
 from sageforge.core.db import Job
 from sageforge.core.errors import ResourceInUse, ResourceNotFound
@@ -91,24 +89,7 @@ def describe_processing_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str
 
 @operation("SageMaker", "ListProcessingJobs")
 def list_processing_jobs(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
-    rows = [
-        {
-            "ProcessingJobName": j.name,
-            "ProcessingJobArn": ctx.arn("processing-job", j.name),
-            "CreationTime": j.creation_time,
-            "ProcessingEndTime": j.end_time,
-            "LastModifiedTime": j.last_modified_time,
-            "ProcessingJobStatus": j.status,
-            "FailureReason": j.failure_reason,
-        }
-        for j in jobs_of_kind(ctx, KIND)
-    ]
-    chunk, token = page(rows, params, name="ProcessingJobName", status="ProcessingJobStatus")
-    return listed(
-        "ProcessingJobSummaries",
-        [{k: v for k, v in r.items() if v is not None} for r in chunk],
-        token,
-    )
+    return list_job_summaries(ctx, params, kind=KIND, noun="Processing", arn_type="processing-job")
 
 
 @operation("SageMaker", "StopProcessingJob")

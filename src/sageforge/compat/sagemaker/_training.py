@@ -202,3 +202,24 @@ def stop_training_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not None}
+
+
+def list_job_summaries(
+    ctx: AwsContext, params: dict[str, Any], *, kind: str, noun: str, arn_type: str
+) -> dict[str, Any]:
+    """List<Noun>Jobs for the job kinds whose summaries are just name, ARN, times and
+    status (`noun` is "Processing" or "Transform": SageMaker names every member after it)."""
+    rows = [
+        {
+            f"{noun}JobName": j.name,
+            f"{noun}JobArn": ctx.arn(arn_type, j.name),
+            "CreationTime": j.creation_time,
+            f"{noun}EndTime": j.end_time,
+            "LastModifiedTime": j.last_modified_time,
+            f"{noun}JobStatus": j.status,
+            "FailureReason": j.failure_reason,
+        }
+        for j in jobs_of_kind(ctx, kind)
+    ]
+    chunk, token = page(rows, params, name=f"{noun}JobName", status=f"{noun}JobStatus")
+    return listed(f"{noun}JobSummaries", [_clean(r) for r in chunk], token)

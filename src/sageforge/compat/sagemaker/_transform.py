@@ -10,16 +10,14 @@ from sageforge.compat._json_protocol import operation
 from sageforge.compat.sagemaker import _records, _shapes
 from sageforge.compat.sagemaker._common import (
     drop_tags,
-    listed,
     native,
     overlay,
-    page,
     tags_in,
     url_in,
     url_out,
 )
 from sageforge.compat.sagemaker._model import model_not_found
-from sageforge.compat.sagemaker._training import jobs_of_kind
+from sageforge.compat.sagemaker._training import list_job_summaries
 from sageforge.compat.sagemaker._translate import native_errors
 from sageforge.core.db import Job
 from sageforge.core.errors import ResourceInUse, ResourceNotFound
@@ -90,24 +88,7 @@ def describe_transform_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str,
 
 @operation("SageMaker", "ListTransformJobs")
 def list_transform_jobs(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
-    rows = [
-        {
-            "TransformJobName": j.name,
-            "TransformJobArn": ctx.arn("transform-job", j.name),
-            "CreationTime": j.creation_time,
-            "TransformEndTime": j.end_time,
-            "LastModifiedTime": j.last_modified_time,
-            "TransformJobStatus": j.status,
-            "FailureReason": j.failure_reason,
-        }
-        for j in jobs_of_kind(ctx, KIND)
-    ]
-    chunk, token = page(rows, params, name="TransformJobName", status="TransformJobStatus")
-    return listed(
-        "TransformJobSummaries",
-        [{k: v for k, v in r.items() if v is not None} for r in chunk],
-        token,
-    )
+    return list_job_summaries(ctx, params, kind=KIND, noun="Transform", arn_type="transform-job")
 
 
 @operation("SageMaker", "StopTransformJob")
