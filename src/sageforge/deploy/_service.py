@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -18,7 +19,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from sageforge.core.db import Database, Tag, utcnow
-from sageforge.core.errors import ResourceInUse, ResourceNotFound, ValidationError
+from sageforge.core.errors import (
+    ResourceInUse,
+    ResourceLimitExceeded,
+    ResourceNotFound,
+    ValidationError,
+)
 from sageforge.core.jobs import job_tags
 from sageforge.core.names import make_arn, validate_name
 from sageforge.deploy._capture import capture_settings
@@ -37,6 +43,11 @@ log = logging.getLogger("sageforge.deploy")
 CREATING, IN_SERVICE, UPDATING = "Creating", "InService", "Updating"
 SYSTEM_UPDATING, DELETING, FAILED = "SystemUpdating", "Deleting", "Failed"
 BUSY = (CREATING, UPDATING, SYSTEM_UPDATING, DELETING)
+MAX_WORKERS = int(
+    os.environ.get("SAGEFORGE_MAX_ENDPOINT_WORKERS", str(max(8, 4 * (os.cpu_count() or 1))))
+)
+"""Worker processes all endpoints may run at once (serverless ones aside): SageMaker's
+instance quota, here to keep a laptop from starting more model copies than it can hold."""
 
 
 class EndpointService:
@@ -108,6 +119,29 @@ class EndpointService:
         if metrics:
             out["metrics"] = {variant: s.describe() for variant, s in sorted(stats.items())}
         return out
+
+    def _check_worker_limit(self, name: str, wanted: int, field: str) -> None:
+        """Refuse what would take every endpoint's workers past MAX_WORKERS, as SageMaker
+        refuses instances past the account's quota."""
+        with self.db.session() as s:
+            rows = list(s.scalars(sa.select(Endpoint).where(Endpoint.status.not_in((FAILED, DELETING)))))  # fmt: skip
+        used = 0
+        for row in rows:
+            if row.name == name:
+                continue
+            variants = (row.state or {}).get("variants")
+            if variants:
+                used += sum(int(v.get("desired_instance_count") or 0) for v in variants
+                            if not v.get("serverless"))  # fmt: skip
+            else:  # still Creating: count what its config asks for
+                used += _config_workers(self._config_of(row.config_name, row.state or {}))
+        if used + wanted > MAX_WORKERS:
+            raise ResourceLimitExceeded(
+                f"the limit of worker processes for endpoints is {MAX_WORKERS} "
+                f"(SAGEFORGE_MAX_ENDPOINT_WORKERS), with {used} in use and {wanted} asked for "
+                "by this request; delete or scale down an endpoint first",
+                field=field,
+            )
 
     def _config_of(self, config_name: str, state: dict[str, Any]) -> dict[str, Any]:
         """The endpoint's config: its row, or the deployed snapshot once the row is deleted."""
@@ -226,7 +260,8 @@ class EndpointService:
 
     def create(self, req: CreateEndpoint) -> dict[str, Any]:
         name = validate_name(req.endpoint_name, "endpoint_name")
-        self.configs.get(req.endpoint_config_name)
+        config = self.configs.get(req.endpoint_config_name).spec
+        self._check_worker_limit(name, _config_workers(config), "endpoint_config_name")
         arn = make_arn("endpoint", name)
         now = utcnow()
         with self.db.session() as s:
@@ -328,7 +363,8 @@ class EndpointService:
         row = self.get(name)
         if row.status != IN_SERVICE:
             raise ResourceInUse(f"endpoint {name!r} is {row.status}; only an InService endpoint can be updated", field="endpoint_name")  # fmt: skip
-        self.configs.get(req.endpoint_config_name)
+        config = self.configs.get(req.endpoint_config_name).spec
+        self._check_worker_limit(name, _config_workers(config), "endpoint_config_name")
         deployment = req.deployment_config.model_dump() if req.deployment_config else (row.spec or {}).get("deployment_config")  # fmt: skip
         self._set(name, status=UPDATING)
         try:
@@ -399,6 +435,12 @@ class EndpointService:
             if d.desired_instance_count is not None and known[d.variant_name].get("serverless"):
                 raise ValidationError("a serverless variant scales by itself",
                                       field=f"desired_weights_and_capacities[{i}].desired_instance_count")  # fmt: skip
+        counts = {v: int(known[v].get("desired_instance_count") or 0) for v in known
+                  if not known[v].get("serverless")}  # fmt: skip
+        for d in req.desired_weights_and_capacities:
+            if d.desired_instance_count is not None:
+                counts[d.variant_name] = d.desired_instance_count
+        self._check_worker_limit(name, sum(counts.values()), "desired_weights_and_capacities")
         self._set(name, status=UPDATING)
         self._run(
             name, self._reweight, [d.model_dump() for d in req.desired_weights_and_capacities]
@@ -469,6 +511,16 @@ class EndpointService:
                 restoring = row.status != CREATING
                 self._set(row.name, status=SYSTEM_UPDATING if restoring else CREATING)
                 self._run(row.name, self._bring_up, row.config_name, restoring)
+
+
+def _config_workers(config: dict[str, Any]) -> int:
+    """Worker processes a config starts (serverless variants scale from zero)."""
+    return sum(
+        int(v.get("initial_instance_count") or 0)
+        for group in ("production_variants", "shadow_production_variants")
+        for v in config.get(group) or []
+        if not v.get("serverless_config")
+    )
 
 
 def _deployed(
