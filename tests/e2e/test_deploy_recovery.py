@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -124,4 +125,32 @@ def test_workers_and_server_restarts(fresh_server: Any, make_model: Any) -> None
         assert r.status_code == 200
         now = {w.pid for w in workers(fresh_server.home, "ep-recover")}
         assert len(now) == 2 and not (now & old_workers)  # orphans of a killed server were ended
+    p.delete_endpoint()
+
+
+def test_a_stuck_worker_is_replaced(
+    fresh_server: Any, make_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that is alive but answers nothing (here: stopped with SIGSTOP) is killed
+    after missing its health checks, and a new one takes its place."""
+    monkeypatch.setenv("SAGEFORGE_WORKER_HEALTH_PERIOD_SECONDS", "0.5")
+    fresh_server.stop(signal.SIGTERM)
+    fresh_server.start()  # the server reads the period at start-up
+    _, p = deploy(fresh_server, make_model, "ep-stuck", instances=2)
+    before = {w.pid for w in workers(fresh_server.home, "ep-stuck")}
+    victim = sorted(before)[0]
+    os.kill(victim, signal.SIGSTOP)
+    try:
+        wait_for(lambda: not psutil.pid_exists(victim) or psutil.Process(victim).status()
+                 == psutil.STATUS_ZOMBIE, timeout=60, what="the stuck worker to be killed")  # fmt: skip
+        wait_for(
+            lambda: len({w.pid for w in workers(fresh_server.home, "ep-stuck")} - {victim}) == 2,
+            what="a replacement worker",
+        )
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(victim, signal.SIGKILL)
+    assert p.describe()["endpoint_status"] == "InService"
+    for _ in range(10):
+        assert p.invoke(BODY).variant == "A"
     p.delete_endpoint()

@@ -62,6 +62,8 @@ class Worker:
     ready_at: float | None = None
     """Wall-clock time the worker answered its first /ping (None while it loads)."""
     last_stats: VariantStats = field(default_factory=VariantStats)
+    failed_pings: int = 0
+    """Health checks missed in a row (see the supervisor's health thread)."""
 
     @property
     def pid(self) -> int:
@@ -241,6 +243,15 @@ class WorkerLauncher:
         raise WorkerStartError(
             f"the worker was not ready after {timeout:g}s: {tail(worker.log_path)}"
         )
+
+    def answers(self, worker: Worker, timeout: float = 2.0) -> bool:
+        """Whether the worker's control port answers /ping within `timeout`."""
+        if worker.control_port is None:
+            return False
+        try:
+            return self.http.get(f"{worker.control_url}/ping", timeout=timeout).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def push_routing(self, worker: Worker, table: dict[str, Any]) -> bool:
         """Give one worker the routing table; False if it did not take it (it is gone)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import socket
 import threading
 import time
@@ -49,6 +50,10 @@ log = logging.getLogger("sageforge.deploy")
 
 _TICK_S = 0.2
 METRICS_PERIOD_S = float(os.environ.get("SAGEFORGE_ENDPOINT_METRICS_PERIOD_SECONDS", "10"))
+HEALTH_PERIOD_S = float(os.environ.get("SAGEFORGE_WORKER_HEALTH_PERIOD_SECONDS", "5"))
+HEALTH_FAILURES = 3
+"""A live worker that misses this many /ping checks in a row (its event loop is stuck, or
+the process is stopped) is killed, and restarted like one that died."""
 _RESTART_WINDOW_S = 60.0
 _MAX_RESTARTS = 5
 
@@ -99,6 +104,9 @@ class EndpointSupervisor:
         self.kill_orphans()
         self._thread = threading.Thread(target=self._monitor, name="endpoint-monitor", daemon=True)
         self._thread.start()
+        # Pings wait up to seconds on a stuck worker: their own thread keeps the monitor's
+        # restarts and serverless scaling on time.
+        threading.Thread(target=self._health, name="endpoint-health", daemon=True).start()
 
     def close(self) -> None:
         """Drain and stop every worker (in parallel), close every socket."""
@@ -386,6 +394,32 @@ class EndpointSupervisor:
             for variant in fleet.variants.values():
                 if variant.serverless is not None:
                     check_serverless(self, rt, fleet, variant, scrape=scrape_serverless)
+
+    def _health(self) -> None:
+        """Kill workers that are alive but no longer answer; `_check` then restarts them."""
+        while not self._closing.wait(HEALTH_PERIOD_S):
+            for rt in list(self.runtimes.values()):
+                for _, variant, worker in rt.workers():
+                    if (
+                        worker.retiring
+                        or id(worker) in self._restarting
+                        or worker.ready_at is None
+                        or worker.proc.poll() is not None
+                    ):
+                        continue
+                    if self.launcher.answers(worker):
+                        worker.failed_pings = 0
+                        continue
+                    worker.failed_pings += 1
+                    if worker.failed_pings >= HEALTH_FAILURES and not self._closing.is_set():
+                        log.warning(
+                            "worker %s of %s/%s missed %d health checks; killing it to restart it",
+                            worker.pid, rt.name, variant.name, worker.failed_pings,
+                        )  # fmt: skip
+                        # Not `launcher.kill`: that retires the worker, and a retired
+                        # worker is not replaced.
+                        with contextlib.suppress(ProcessLookupError):
+                            os.killpg(worker.pid, signal.SIGKILL)
 
     def _restart(self, rt: EndpointRuntime, fleet: Fleet, variant: Variant, dead: Worker) -> None:
         now = time.monotonic()
