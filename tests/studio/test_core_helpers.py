@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sageforge.core.db import Database, Job
 from sageforge.data.flow import TRANSFORMS
 from sageforge.studio import paginate
-from sageforge.studio._templates import ago, bytes_, duration, status_badge
+from sageforge.studio._templates import ago, bytes_, duration, num, status_badge
 from sageforge.studio.pages._step_forms import param_fields, parse_params, values_of
 
 
@@ -57,6 +57,10 @@ def test_filters_read_like_a_person_wrote_them() -> None:
     assert 'badge-bad">Failed' in status_badge("Failed")
     assert 'badge-ok">InService' in status_badge("InService")
     assert "&lt;b&gt;" in status_badge("<b>")  # escaped
+    assert num("0.39999999999999997") == "0.4" and num("0.08974344778105893") == "0.089743"
+    assert (
+        num("3") == "3" and num("binary:logistic") == "binary:logistic" and num("1e-05") == "1e-05"
+    )
 
 
 def test_every_step_type_has_a_form_that_round_trips_its_defaults() -> None:

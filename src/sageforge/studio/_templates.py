@@ -115,6 +115,19 @@ def bytes_(value: Any) -> str:
     return f"{n:.1f} TB"  # pragma: no cover - the loop always returns
 
 
+def num(value: Any) -> str:
+    """'0.39999999999999997' -> '0.4': tuned hyperparameters arrive as full-precision
+    strings; a table of them is read at a glance. Integers and words pass unchanged."""
+    text = str(value)
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if number.is_integer() and "." not in text and "e" not in text.lower():
+        return text
+    return f"{number:.5g}"
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
@@ -123,7 +136,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(ago=ago, duration=duration, status_badge=status_badge, bytes=bytes_)
+    env.filters.update(ago=ago, duration=duration, status_badge=status_badge, bytes=bytes_, num=num)
     env.globals.update(NAV=NAV)
     return env
 
