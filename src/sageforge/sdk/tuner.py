@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sageforge.core.errors import ValidationError
 from sageforge.sdk._jobs import TERMINAL, Job, TrainingJob
@@ -76,7 +76,9 @@ def to_range(name: str, spec: RangeLike) -> ParameterRange:
     if isinstance(spec, CategoricalParameter):
         r = ParameterRange(name, "categorical", values=tuple(str(v) for v in spec.values))
     else:
-        kind = "integer" if isinstance(spec, IntegerParameter) else "continuous"
+        kind: Literal["integer", "continuous"] = (
+            "integer" if isinstance(spec, IntegerParameter) else "continuous"
+        )
         from sageforge.tune._ranges import _scaling
 
         r = ParameterRange(
@@ -85,7 +87,7 @@ def to_range(name: str, spec: RangeLike) -> ParameterRange:
             float(spec.min_value),
             float(spec.max_value),
             _scaling(spec.scaling_type, f"ranges.{name}"),
-        )  # type: ignore[arg-type]
+        )
     r.validate(f"hyperparameter_ranges.{name}")
     return r
 
