@@ -49,6 +49,7 @@ def watch_tuning(job: TuningJob, console: Console | None = None) -> dict[str, An
         TextColumn("{task.fields[note]}"),
     )
     task = bar.add_task("trials", total=total, note="")
+    console = console or Console()
     with Live(Group(bar), console=console, refresh_per_second=4) as live:
         while True:
             desc = job.session.api.get(f"{job._path}/wait", timeout=1.0)
@@ -62,7 +63,10 @@ def watch_tuning(job: TuningJob, console: Console | None = None) -> dict[str, An
             )
             live.update(Group(bar, leaderboard(desc, trials)))
             if desc[job.status_key] in TERMINAL:
-                return desc
+                break
+    if not console.is_terminal:  # Live's last frame ends mid-line in a log or a pipe
+        console.line()
+    return desc
 
 
 def _short(value: str) -> str:
