@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from sageforge.compat._context import AwsContext
-from sageforge.compat._errors import in_use, validation
 from sageforge.compat._json_protocol import operation
 from sageforge.compat.sagemaker import _records, _shapes
 from sageforge.compat.sagemaker._common import (
@@ -22,10 +21,15 @@ from sageforge.compat.sagemaker._common import (
     url_out,
 )
 from sageforge.compat.sagemaker._images import resolve_image
-from sageforge.compat.sagemaker._training import list_job_summaries
+from sageforge.compat.sagemaker._training import (
+    job_named,
+    list_job_summaries,
+    name_taken,
+    stop_job,
+)
 from sageforge.compat.sagemaker._translate import native_errors
 from sageforge.core.db import Job
-from sageforge.core.errors import ResourceInUse, ResourceNotFound
+from sageforge.core.errors import ResourceInUse
 from sageforge.data.processing import CreateProcessingJob
 
 KIND = "processing"
@@ -54,19 +58,13 @@ def create_processing_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, 
         try:
             out = ctx.platform.processing.create(req)
         except ResourceInUse:
-            raise in_use(
-                "Job name must be unique within an AWS account and region, and a job with this "
-                f"name already exists ({ctx.arn('processing-job', name)})"
-            ) from None
+            raise name_taken(ctx, "processing-job", name) from None
     _records.remember(ctx.platform.db, KIND, name, params, out["creation_time"])
     return {"ProcessingJobArn": ctx.arn("processing-job", name)}
 
 
 def _job(ctx: AwsContext, name: str) -> Job:
-    try:
-        return ctx.platform.supervisor.get(KIND, name)
-    except ResourceNotFound:
-        raise validation(f"Could not find requested job with name {name}") from None
+    return job_named(ctx, KIND, name)
 
 
 @operation("SageMaker", "DescribeProcessingJob")
@@ -95,10 +93,4 @@ def list_processing_jobs(ctx: AwsContext, params: dict[str, Any]) -> dict[str, A
 @operation("SageMaker", "StopProcessingJob")
 def stop_processing_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
     job = _job(ctx, params["ProcessingJobName"])
-    if job.status in ("Completed", "Failed", "Stopped"):
-        raise validation(
-            f"The request was rejected because the processing job is in status {job.status}."
-        )
-    with native_errors("StopProcessingJob"):
-        ctx.platform.processing.stop(job.name)
-    return {}
+    return stop_job(job, "processing", "StopProcessingJob", ctx.platform.processing.stop)

@@ -1,14 +1,19 @@
-"""CreateTrainingJob, DescribeTrainingJob, ListTrainingJobs, StopTrainingJob."""
+"""CreateTrainingJob, DescribeTrainingJob, ListTrainingJobs, StopTrainingJob.
+
+Also the job lookups, listing, stop and name-taken answers that processing and
+transform jobs share with training (`jobs_of_kind`, `job_named`,
+`list_job_summaries`, `stop_job`, `name_taken`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from sageforge.compat._context import AwsContext
-from sageforge.compat._errors import in_use, validation
+from sageforge.compat._errors import AwsError, in_use, validation
 from sageforge.compat._json_protocol import operation
 from sageforge.compat.sagemaker import _records, _shapes
 from sageforge.compat.sagemaker._algorithm import (
@@ -69,10 +74,35 @@ def create_training_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, An
 
 
 def _job(ctx: AwsContext, name: str) -> Job:
+    return job_named(ctx, KIND, name, missing="Requested resource not found.")
+
+
+def job_named(ctx: AwsContext, kind: str, name: str, *, missing: str | None = None) -> Job:
+    """The job, or the ValidationException AWS sends for a missing one (training's says
+    `missing`; processing and transform name the job)."""
     try:
-        return ctx.platform.supervisor.get(KIND, name)
+        return ctx.platform.supervisor.get(kind, name)
     except ResourceNotFound:
-        raise validation("Requested resource not found.") from None
+        raise validation(missing or f"Could not find requested job with name {name}") from None
+
+
+def name_taken(ctx: AwsContext, arn_type: str, name: str) -> AwsError:
+    """AWS's ResourceInUse for a processing or transform job name already used."""
+    return in_use(
+        "Job name must be unique within an AWS account and region, and a job with this "
+        f"name already exists ({ctx.arn(arn_type, name)})"
+    )
+
+
+def stop_job(job: Job, noun: str, op: str, stop: Callable[[str], Any]) -> dict[str, Any]:
+    """Stop<Noun>Job: refused as AWS refuses it once the job has ended."""
+    if job.status in ("Completed", "Failed", "Stopped"):
+        raise validation(
+            f"The request was rejected because the {noun} job is in status {job.status}."
+        )
+    with native_errors(op):
+        stop(job.name)
+    return {}
 
 
 def tuning_job_of(ctx: AwsContext, job: Job) -> str | None:
@@ -191,13 +221,7 @@ def list_training_jobs(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any
 @operation("SageMaker", "StopTrainingJob")
 def stop_training_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
     job = _job(ctx, params["TrainingJobName"])
-    if job.status in ("Completed", "Failed", "Stopped"):
-        raise validation(
-            f"The request was rejected because the training job is in status {job.status}."
-        )
-    with native_errors("StopTrainingJob"):
-        ctx.platform.training.stop(job.name)
-    return {}
+    return stop_job(job, "training", "StopTrainingJob", ctx.platform.training.stop)
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sageforge.compat._context import AwsContext
-from sageforge.compat._errors import in_use, validation
+from sageforge.compat._errors import validation
 from sageforge.compat._json_protocol import operation
 from sageforge.compat.sagemaker import _records, _shapes
 from sageforge.compat.sagemaker._common import (
@@ -17,7 +17,12 @@ from sageforge.compat.sagemaker._common import (
     url_out,
 )
 from sageforge.compat.sagemaker._model import model_not_found
-from sageforge.compat.sagemaker._training import list_job_summaries
+from sageforge.compat.sagemaker._training import (
+    job_named,
+    list_job_summaries,
+    name_taken,
+    stop_job,
+)
 from sageforge.compat.sagemaker._translate import native_errors
 from sageforge.core.db import Job
 from sageforge.core.errors import ResourceInUse, ResourceNotFound
@@ -54,19 +59,13 @@ def create_transform_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, A
         try:
             out = _deploy(ctx).transform.create(req)
         except ResourceInUse:
-            raise in_use(
-                "Job name must be unique within an AWS account and region, and a job with this "
-                f"name already exists ({ctx.arn('transform-job', name)})"
-            ) from None
+            raise name_taken(ctx, "transform-job", name) from None
     _records.remember(ctx.platform.db, KIND, name, params, out["creation_time"])
     return {"TransformJobArn": ctx.arn("transform-job", name)}
 
 
 def _job(ctx: AwsContext, name: str) -> Job:
-    try:
-        return ctx.platform.supervisor.get(KIND, name)
-    except ResourceNotFound:
-        raise validation(f"Could not find requested job with name {name}") from None
+    return job_named(ctx, KIND, name)
 
 
 @operation("SageMaker", "DescribeTransformJob")
@@ -94,10 +93,4 @@ def list_transform_jobs(ctx: AwsContext, params: dict[str, Any]) -> dict[str, An
 @operation("SageMaker", "StopTransformJob")
 def stop_transform_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
     job = _job(ctx, params["TransformJobName"])
-    if job.status in ("Completed", "Failed", "Stopped"):
-        raise validation(
-            f"The request was rejected because the transform job is in status {job.status}."
-        )
-    with native_errors("StopTransformJob"):
-        _deploy(ctx).transform.stop(job.name)
-    return {}
+    return stop_job(job, "transform", "StopTransformJob", _deploy(ctx).transform.stop)
