@@ -120,6 +120,51 @@ def test_rows_of_the_wrong_width_get_the_endpoint_s_message(tmp_path: Path, boos
         _run(tmp_path, root)
 
 
+def _parquet_input(root: Path, name: str, columns: dict[str, Any]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (root / "in").mkdir(exist_ok=True)
+    pq.write_table(pa.table(columns), root / "in" / name)
+
+
+def _parquet_spec() -> dict[str, Any]:
+    return {
+        "data_source": {"s3_data_source": {"s3_data_type": "S3Prefix", "s3_uri": "store://in"}},
+        "content_type": "application/x-parquet",
+        "compression_type": "None",
+        "split_type": "None",
+    }
+
+
+def test_parquet_files_are_parsed_ahead_and_scored_in_order(tmp_path: Path, booster: Any) -> None:
+    root = _store(tmp_path, booster)
+    rng = np.random.default_rng(7)
+    inputs = {"a.parquet": rng.normal(size=(60_000, FEATURES)),  # several mini-batches at 1 MB
+              "b.parquet": rng.normal(size=(9, FEATURES))}  # fmt: skip
+    for name, rows in inputs.items():  # float64 and int columns, as tables come
+        columns = {f"f{j}": rows[:, j] for j in range(FEATURES - 1)}
+        columns["n"] = np.round(rows[:, -1] * 10).astype(np.int64)
+        _parquet_input(root, name, columns)
+    result, _ = _run(tmp_path, root, transform_input=_parquet_spec())
+    assert result.status == "Completed"
+    for name, rows in inputs.items():
+        X = rows.astype(np.float32)
+        X[:, -1] = np.round(rows[:, -1] * 10)
+        got = np.loadtxt(root / "out" / f"{name}.out", dtype=np.float32, ndmin=1)
+        assert np.array_equal(got, booster.inplace_predict(X)), name
+
+
+def test_a_parquet_file_with_a_text_column_fails_the_job_naming_it(
+    tmp_path: Path, booster: Any
+) -> None:
+    root = _store(tmp_path, booster)
+    _parquet_input(root, "words.parquet", {"f0": [1.0, 2.0], "f1": ["a", "b"], "f2": [0.0, 1.0],
+                                           "f3": [3.0, 4.0]})  # fmt: skip
+    with pytest.raises(JobFailure, match=r"words\.parquet"):
+        _run(tmp_path, root, transform_input=_parquet_spec())
+
+
 def test_missing_model_fails_cleanly_while_input_is_parsed_ahead(
     tmp_path: Path, booster: Any
 ) -> None:

@@ -35,7 +35,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +70,11 @@ def run_transform_job(ctx: RunContext) -> JobResult:
     started = time.monotonic()
     plan = _Plan(spec)
     pieces = plan.pieces(ctx, files)
-    ahead = _ParseAhead(pieces, ctx) if plan.may_parse_ahead(spec["containers"]) else None
+    ahead = (
+        _ParseAhead(pieces, ctx, plan.parse_ahead)
+        if plan.may_parse_ahead(spec["containers"])
+        else None
+    )
     try:
         _import_xgboost_alone(spec["containers"])
         handler = build_handler(ctx.store, spec["containers"], ctx.layout.root / "model")
@@ -200,9 +204,15 @@ class _ParseAhead:
     `PARSE_AHEAD_BYTES` are parsed.
     """
 
-    def __init__(self, pieces: Iterator[_Piece], ctx: RunContext) -> None:
+    def __init__(
+        self,
+        pieces: Iterator[_Piece],
+        ctx: RunContext,
+        parse: Callable[[bytes | memoryview], np.ndarray | None],
+    ) -> None:
         self._pieces = pieces
         self._ctx = ctx
+        self._parse = parse
         self._ready = threading.Event()
         self._out: list[_Piece] = []
         self._thread = threading.Thread(target=self._run, name="transform-parse", daemon=True)
@@ -213,7 +223,7 @@ class _ParseAhead:
         try:
             for piece in self._pieces:
                 if piece.data is not None:
-                    piece.matrix = _csv_matrix(piece.data)
+                    piece.matrix = self._parse(piece.data)
                     budget -= len(piece.data)
                 self._out.append(piece)
                 if budget <= 0 or self._ready.is_set() or self._ctx.stop.is_set():
@@ -330,12 +340,19 @@ class _Plan:
         self.fast = False
 
     def may_parse_ahead(self, containers: Sequence[Mapping[str, Any]]) -> bool:
-        """Whether CSV parsed before the model is loaded will be used: the built-in XGBoost's.
+        """Whether input parsed before the model is loaded will be used: the built-in XGBoost's.
 
         Any other model answers through `invoke`, and parsing for nothing would
         only slow its loading down.
         """
-        return self.matrix_input and self.base_type == _CSV and _builtin_xgboost(containers)
+        parsable = self.base_type == _CSV or self.base_type in _PARQUET
+        return self.matrix_input and parsable and _builtin_xgboost(containers)
+
+    def parse_ahead(self, data: bytes | memoryview) -> np.ndarray | None:
+        """A piece's records as the feature matrix the fast path scores."""
+        if self.base_type in _PARQUET:
+            return _parquet_matrix(data)
+        return _csv_matrix(data)
 
     def use(self, handler: Handler) -> None:
         self.handler = handler
@@ -361,7 +378,7 @@ class _Plan:
         data = piece.data
         assert data is not None
         if self.base_type in _PARQUET:
-            return self._parquet(pool, bytes(data))
+            return self._parquet(pool, data, piece.matrix)
         if not self.split_line:
             return [(pool.submit(self._whole, bytes(data)), len(data))]
         if self.fast:
@@ -369,14 +386,16 @@ class _Plan:
         return [(pool.submit(self._general_chunk, data, self.content_type), len(data))]
 
     def _parquet(
-        self, pool: ThreadPoolExecutor, data: bytes
+        self, pool: ThreadPoolExecutor, data: bytes | memoryview, matrix: np.ndarray | None
     ) -> list[tuple[Future[tuple[bytes, int]], int]]:
-        import pyarrow.parquet as pq
-
-        table = pq.read_table(io.BytesIO(data))
-        matrix = np.column_stack([c.to_numpy(zero_copy_only=False) for c in table.columns]).astype(
-            np.float32
-        )
+        if matrix is None:
+            matrix = _parquet_matrix(data)
+        if matrix is None:  # not all numbers: its rows go to the model as CSV records
+            text = _parquet_csv(data)
+            return [
+                (pool.submit(self._general_chunk, chunk, _CSV), len(chunk))
+                for chunk in _line_chunks(text, self.max_payload, self.single)
+            ]
         rows_per = max(1, self.max_payload // max(1, matrix.shape[1] * 12))
         pieces = [matrix[i : i + rows_per] for i in range(0, len(matrix), rows_per)]
         if self.fast:
@@ -490,6 +509,35 @@ def _csv_matrix(chunk: bytes | memoryview) -> np.ndarray | None:
         return np.asarray(tensor).astype(np.float32, order="C")
     except Exception:
         return None  # the general path reads the records again and says which one is wrong
+
+
+def _parquet_matrix(data: bytes | memoryview) -> np.ndarray | None:
+    """A Parquet file's columns as one row-major float32 matrix, or None if one is not numeric.
+
+    Each column is converted once, straight into its place in the matrix.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(pa.BufferReader(data))
+    matrix = np.empty((table.num_rows, table.num_columns), dtype=np.float32)
+    for j, column in enumerate(table.columns):
+        if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
+            return None
+        matrix[:, j] = column.to_numpy(zero_copy_only=False)
+    return matrix
+
+
+def _parquet_csv(data: bytes | memoryview) -> bytes:
+    """A Parquet file's rows as CSV records (no header), for a model that reads them as text."""
+    import pyarrow as pa
+    import pyarrow.csv as pv
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    table = pq.read_table(pa.BufferReader(data))
+    pv.write_csv(table, out, write_options=pv.WriteOptions(include_header=False))
+    return out.getvalue()
 
 
 def _csv_rows(matrix: np.ndarray) -> bytes:
