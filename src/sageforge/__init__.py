@@ -29,6 +29,7 @@ __all__ = [
     "ServerUnavailable",
     "ServerlessConfig",
     "Session",
+    "Throttled",
     "TrainingInput",
     "TrainingJob",
     "TransformJob",
@@ -66,6 +67,7 @@ _LAZY = {
     "ResourceNotFound": "sageforge.core.errors",
     "ResourceInUse": "sageforge.core.errors",
     "ServerUnavailable": "sageforge.core.errors",
+    "Throttled": "sageforge.core.errors",
 }
 
 if TYPE_CHECKING:
@@ -75,6 +77,7 @@ if TYPE_CHECKING:
         ResourceNotFound,
         SageforgeError,
         ServerUnavailable,
+        Throttled,
         ValidationError,
     )
     from sageforge.sdk import (

@@ -303,6 +303,52 @@ def test_user_inference_code_errors_are_5xx_with_the_log(
     p.delete_endpoint()
 
 
+def test_a_serverless_variant_throttles_requests_past_its_max_concurrency(
+    session: Session, tiny_xgboost: Any, tmp_path: Path
+) -> None:
+    slow = """
+        import time
+
+        def model_fn(model_dir):
+            return None
+
+        def transform_fn(model, body, content_type, accept):
+            time.sleep(0.5)
+            return "0.5", "text/csv"
+        """
+    script_model(session, tmp_path, "sl-slow", slow, tiny_xgboost.url)
+    create_endpoint(session, "ep-sl-limit", [{"variant_name": "AllTraffic", "model_name": "sl-slow",
+                    "serverless_config": {"max_concurrency": 2}}])  # fmt: skip
+    url = f"{session.url}/endpoints/ep-sl-limit/invocations"
+    at_once = 6
+    barrier = threading.Barrier(at_once)
+    answers: list[httpx.Response] = []
+
+    def call() -> None:
+        with httpx.Client(timeout=30, trust_env=False) as client:
+            barrier.wait()
+            answers.append(
+                client.post(url, content=b"1,2,3,4", headers={"content-type": "text/csv"})
+            )
+
+    threads = [threading.Thread(target=call) for _ in range(at_once)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(r.status_code for r in answers)
+    assert set(statuses) <= {200, 429} and 200 in statuses and 429 in statuses, statuses
+    assert statuses.count(200) <= at_once - 1
+    throttled = next(r for r in answers if r.status_code == 429).json()["error"]
+    assert throttled["type"] == "ThrottlingException"
+    assert "MaxConcurrency of 2" in throttled["message"]
+    with Predictor("ep-sl-limit", session) as p:
+        assert p.invoke(b"1,2,3,4", "text/csv").body == b"0.5"  # and it serves on
+        stats = p.describe()["metrics"]["AllTraffic"]
+        assert stats["invocation_4xx_errors"] == statuses.count(429)
+        p.delete_endpoint()
+
+
 def test_canary_update_under_load_then_forced_rollback(
     session: Session, tiny_xgboost: Any, make_tiny_xgboost: Any, tmp_path: Path
 ) -> None:

@@ -82,6 +82,16 @@ class ResourceLimitExceeded(ClientError):
     http_status = 429
 
 
+class Throttled(ClientError):
+    """More requests at once than the resource takes (a serverless variant's MaxConcurrency).
+
+    AWS's SDKs retry this code by themselves, with backoff; so does our Predictor.
+    """
+
+    code = "ThrottlingException"
+    http_status = 429
+
+
 class ServerError(SageforgeError):
     """sageforge failed while handling a valid request: a bug or a broken environment."""
 
@@ -104,6 +114,7 @@ _BY_CODE: dict[str, type[SageforgeError]] = {
         ResourceNotFound,
         ResourceInUse,
         ResourceLimitExceeded,
+        Throttled,
         ServerError,
         ServerUnavailable,
     )

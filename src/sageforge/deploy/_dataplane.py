@@ -92,6 +92,7 @@ class DataPlane:
         variant_port: int | None = None,
         control_port: int | None = None,
         on_startup: Callable[[], None] | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.variant = variant
@@ -107,6 +108,9 @@ class DataPlane:
         self.sampling = capture.sampling if capture else 0.0
         self.draining = False
         self.inflight = 0
+        self.max_concurrency = max_concurrency
+        """A serverless variant's MaxConcurrency: requests served at once past it are throttled."""
+        self.serving = 0
         self.server: Any = None  # the uvicorn.Server, set by the worker's main
         self._pools: dict[int, HttpPool] = {}
         self._variant_header = (VARIANT_HEADER, variant.encode())
@@ -194,6 +198,38 @@ class DataPlane:
             self.inflight -= 1
 
     async def _serve(
+        self,
+        send: Send,
+        body: bytes,
+        content_type: str,
+        accept: str,
+        custom: str | None,
+        inference_id: str | None,
+        started: float,
+    ) -> int:
+        if self.max_concurrency is None:
+            return await self._answer(
+                send, body, content_type, accept, custom, inference_id, started
+            )
+        if self.serving >= self.max_concurrency:
+            await self._error(
+                send,
+                429,
+                "ThrottlingException",
+                f"Rate exceeded: variant {self.variant} of endpoint {self.endpoint} is already "
+                f"serving its MaxConcurrency of {self.max_concurrency} request(s)",
+            )
+            self.stats.record(429, 0.0, time.perf_counter() - started, time.time())
+            return 429
+        self.serving += 1
+        try:
+            return await self._answer(
+                send, body, content_type, accept, custom, inference_id, started
+            )
+        finally:
+            self.serving -= 1
+
+    async def _answer(
         self,
         send: Send,
         body: bytes,

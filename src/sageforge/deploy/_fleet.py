@@ -197,6 +197,7 @@ class WorkerLauncher:
             "ready_file": str(ready),
             "workdir": str(wdir / "work"),
             "routing": routing,
+            "max_concurrency": (variant.serverless or {}).get("max_concurrency"),
         }
         cfg_path = wdir / "worker.json"
         cfg_path.write_text(json.dumps(cfg, indent=1))

@@ -114,6 +114,7 @@ def main(argv: list[str]) -> int:
         variant_port=variant_port,
         control_port=control_port,
         on_startup=announce,
+        max_concurrency=cfg.get("max_concurrency"),
     )
     server = uvicorn.Server(_uvicorn_config(app))
     app.server = server

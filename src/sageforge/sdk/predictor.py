@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
-from sageforge.core.errors import SageforgeError, ServerUnavailable, error_from_dict
+from sageforge.core.errors import SageforgeError, ServerUnavailable, Throttled, error_from_dict
 
 if TYPE_CHECKING:
     from sageforge.sdk.session import Session
@@ -34,6 +35,10 @@ CSV, JSON, JSONLINES, NPY = (
     "application/x-npy",
 )
 BUSY = ("Creating", "Updating", "SystemUpdating", "Deleting")
+THROTTLE_ATTEMPTS = 3
+"""Tries of an invocation a serverless variant throttles (boto3's standard retry mode tries 3 times)."""
+THROTTLE_BACKOFF_S = 0.1
+"""Upper bound of the first retry's random wait; it doubles with each retry."""
 
 
 class ModelError(SageforgeError):
@@ -181,12 +186,19 @@ class Predictor:
             headers["x-amzn-sagemaker-inference-id"] = inference_id
         if custom_attributes:
             headers["x-amzn-sagemaker-custom-attributes"] = custom_attributes
-        try:
-            resp = self._http.post(self.url, content=body, headers=headers)
-        except httpx.TransportError as exc:
-            raise ServerUnavailable(f"cannot reach endpoint {self.endpoint_name}: {exc}") from None
-        if resp.status_code >= 400:
-            raise _invoke_error(resp)
+        for attempt in range(THROTTLE_ATTEMPTS):
+            try:
+                resp = self._http.post(self.url, content=body, headers=headers)
+            except httpx.TransportError as exc:
+                raise ServerUnavailable(
+                    f"cannot reach endpoint {self.endpoint_name}: {exc}"
+                ) from None
+            if resp.status_code < 400:
+                break
+            error = _invoke_error(resp)
+            if not isinstance(error, Throttled) or attempt == THROTTLE_ATTEMPTS - 1:
+                raise error
+            time.sleep(random.uniform(0, THROTTLE_BACKOFF_S * 2**attempt))
         return Invocation(
             resp.content,
             resp.headers.get("content-type", ""),

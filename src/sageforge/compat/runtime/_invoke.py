@@ -67,12 +67,17 @@ def _log_stream(ctx: AwsContext, name: str) -> str:
     return f"arn:aws:logs:{ctx.region}:{ctx.account}:log-group:/aws/sagemaker/Endpoints/{name}"
 
 
-def _model_error(ctx: AwsContext, name: str, status: int, body: bytes, variant: str) -> AwsError:
+def _error_message(body: bytes) -> str:
+    """The message of a worker's error answer (or its start, if it is not one)."""
     try:
         err = json.loads(body).get("error") or {}
-        message = str(err.get("message") or body[:1000].decode("utf-8", "replace"))
+        return str(err.get("message") or body[:1000].decode("utf-8", "replace"))
     except (ValueError, AttributeError):
-        message = body[:1000].decode("utf-8", "replace")
+        return body[:1000].decode("utf-8", "replace")
+
+
+def _model_error(ctx: AwsContext, name: str, status: int, body: bytes, variant: str) -> AwsError:
+    message = _error_message(body)
     side = "client" if status < 500 else "server"
     stream = _log_stream(ctx, name)
     return AwsError(
@@ -127,6 +132,8 @@ async def invoke(ctx: AwsContext, request: Request, name: str) -> Response:
     if status >= 400:
         if status == 503:
             raise AwsError("ServiceUnavailable", out[:1000].decode("utf-8", "replace"), status=503)
+        if status == 429:  # a serverless variant past its MaxConcurrency; boto3 retries it
+            raise AwsError("ThrottlingException", _error_message(out), status=429)
         raise _model_error(ctx, name, status, out, variant)
     reply = {k.decode("latin-1"): v.decode("latin-1") for k, v in out_headers if k in _ANSWERED}
     reply["x-Amzn-Invoked-Production-Variant"] = reply.pop(
