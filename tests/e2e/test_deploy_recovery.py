@@ -154,3 +154,63 @@ def test_a_stuck_worker_is_replaced(
     for _ in range(10):
         assert p.invoke(BODY).variant == "A"
     p.delete_endpoint()
+
+
+SLOW_CODE = """
+import time
+
+def model_fn(model_dir):
+    return None
+
+def transform_fn(model, body, content_type, accept):
+    time.sleep(1.0)
+    return b"done:" + body, "text/plain"
+"""
+
+
+def test_async_invocations_survive_a_server_kill(
+    fresh_server: Any, make_model: Any, tmp_path: Any
+) -> None:
+    """Invocations accepted, then the server killed: the restarted server runs them, and
+    answers their status from its records, also after a further restart."""
+    session = fresh_server.session()
+    tiny = make_model("models/ep-async/model.tar.gz", 0)
+    src = tmp_path / "code"
+    src.mkdir()
+    (src / "inference.py").write_text(SLOW_CODE)
+    code_url = session.upload(src, "code/ep-async")
+    session.api.post("/models", {"model_name": "ep-async", "primary_container": {
+        "model_data_url": tiny.url, "entry_point": "inference.py", "source_dir": code_url}})  # fmt: skip
+    session.api.post("/endpoint-configs", {
+        "endpoint_config_name": "ep-async",
+        "production_variants": [{"variant_name": "A", "model_name": "ep-async"}],
+        "async_inference_config": {"output_config": {"s3_output_path": "store://async-out"}}})  # fmt: skip
+    session.api.post(
+        "/endpoints", {"endpoint_name": "ep-async", "endpoint_config_name": "ep-async"}
+    )
+    p = Predictor("ep-async", session)
+    assert p.wait(120)["endpoint_status"] == "InService"
+    ids = []
+    for i in range(4):
+        session.upload_bytes(f"request {i}".encode(), f"async-in/{i}.txt")
+        ids.append(p.invoke_async(f"store://async-in/{i}.txt", content_type="text/plain")
+                   ["inference_id"])  # fmt: skip
+    assert {p.async_result(i)["status"] for i in ids} <= {"Queued", "InProgress"}
+    p.close()
+    fresh_server.stop(signal.SIGKILL)  # each takes a second: none has finished
+    assert not (fresh_server.home / "store" / "async-out").exists()
+
+    fresh_server.start()
+    p = Predictor("ep-async", fresh_server.session())
+    wait_for(lambda: all(p.async_result(i)["status"] == "Completed" for i in ids), timeout=120,
+             what="the accepted invocations to be run after the restart")  # fmt: skip
+    for n, iid in enumerate(ids):
+        result = p.async_result(iid)
+        assert p.session.read_bytes(result["output_location"]) == f"done:request {n}".encode()
+    p.close()
+    fresh_server.stop(signal.SIGTERM)
+    fresh_server.start()
+    p = Predictor("ep-async", fresh_server.session())
+    assert p.async_result(ids[0])["status"] == "Completed"  # from its record
+    assert p.wait(120)["endpoint_status"] == "InService"
+    p.delete_endpoint()

@@ -62,7 +62,7 @@ def attach(p: Platform) -> None:
         endpoints=endpoints,
         transform=TransformJobService(p.supervisor, p.store, models),
         supervisor=supervisor,
-        invoker=AsyncInvoker(p.store, None),
+        invoker=AsyncInvoker(p.store, None, p.settings.home / "endpoints" / "_async"),
     )
     services.invoker.deploy = services
     p.services["deploy"] = services
@@ -70,6 +70,7 @@ def attach(p: Platform) -> None:
     def start() -> None:
         supervisor.start()
         endpoints.restore()
+        services.invoker.resume()
 
     def close() -> None:
         services.invoker.close()
