@@ -229,6 +229,13 @@ def test_invalid_tuning_requests_are_rejected(
             {"train": data}, show_progress=False
         )
     assert err.value.field == "hyper_parameter_tuning_job_config.parameter_ranges.max_dept"
+    with pytest.raises(
+        ValidationError, match=r"continuous hyperparameter of xgboost.*eta=0\.0\.\.1\.0"
+    ) as err:
+        Tuner(xgb, "validation:rmse", {"eta": "0..1"}, max_jobs=2).fit(  # read as integers
+            {"train": data, "validation": data}, show_progress=False
+        )
+    assert err.value.field == "hyper_parameter_tuning_job_config.parameter_ranges.eta"
     with pytest.raises(ValidationError, match="never emits 'validation:auc'"):
         Tuner(xgb, "validation:auc", {"max_depth": "2..5"}, max_jobs=2).fit(
             {"train": data, "validation": data}, show_progress=False

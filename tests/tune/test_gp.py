@@ -98,11 +98,12 @@ def _best(sampler: optuna.samplers.BaseSampler, n: int, direction: Direction = "
 
 
 def test_it_beats_random_search_on_a_mixed_space() -> None:
-    seeds = (1, 2, 3)
+    seeds = range(1, 9)
     gp = [_best(GPSampler(seed=s, n_startup_trials=5), 16) for s in seeds]
     rnd = [_best(optuna.samplers.RandomSampler(seed=s), 16) for s in seeds]
     assert np.median(gp) > np.median(rnd)
-    assert min(gp) > 0.0  # found dart with a sensible eta every time (optimum 0.3)
+    assert np.median(gp) > 0.25  # close to the optimum (0.3: dart, eta 0.05, depth 3) ...
+    assert sum(g > 0.0 for g in gp) >= 7  # ... and found dart with a sensible eta nearly always
 
 
 def test_minimising_is_the_mirror_of_maximising() -> None:
@@ -138,7 +139,7 @@ def test_running_trials_are_not_proposed_again() -> None:
             study.tell(t, -((t.params["x"] - 0.7) ** 2) - (t.params["y"] - 0.3) ** 2)
         first, second = study.ask(dists), study.ask(dists)
         gaps.append(math.dist(first.params.values(), second.params.values()))
-    assert min(gaps) > 0.005, gaps  # without the belief most pairs are the same point
+    assert min(gaps) > 0.002, gaps  # without the belief the pairs are 0.00004 apart or less
 
 
 def test_failed_trials_steer_the_search_away() -> None:

@@ -166,6 +166,15 @@ class TuningJobService(JobService):
                 )
             if not declared[canonical].tunable:
                 raise ValidationError(f"{r.name!r} cannot be tuned for {algo.name}", field=field)
+            if r.kind == "integer" and declared[canonical].kind == "float":
+                # The short syntax reads `eta=0..1` as integers: trials would try 0 and 1 only.
+                raise ValidationError(
+                    f"{r.name!r} is a continuous hyperparameter of {algo.name}, but its range "
+                    f"is an integer range ({r.min_value:g}..{r.max_value:g}), so trials would "
+                    "only try whole numbers; give a continuous range (in the short syntax, "
+                    f"write the bounds as decimals: {r.name}={r.min_value:.1f}..{r.max_value:.1f})",
+                    field=field,
+                )
         samples = [dict(definition.static_hyper_parameters)]
         for corner in itertools.islice(itertools.product(*(_corners(r) for r in ranges)), 64):
             samples.append(
