@@ -111,6 +111,7 @@ class DataPlane:
         self.max_concurrency = max_concurrency
         """A serverless variant's MaxConcurrency: requests served at once past it are throttled."""
         self.serving = 0
+        """Requests being answered here (not forwarded) right now."""
         self.server: Any = None  # the uvicorn.Server, set by the worker's main
         self._pools: dict[int, HttpPool] = {}
         self._variant_header = (VARIANT_HEADER, variant.encode())
@@ -207,11 +208,7 @@ class DataPlane:
         inference_id: str | None,
         started: float,
     ) -> int:
-        if self.max_concurrency is None:
-            return await self._answer(
-                send, body, content_type, accept, custom, inference_id, started
-            )
-        if self.serving >= self.max_concurrency:
+        if self.max_concurrency is not None and self.serving >= self.max_concurrency:
             await self._error(
                 send,
                 429,
@@ -223,55 +220,43 @@ class DataPlane:
             return 429
         self.serving += 1
         try:
-            return await self._answer(
-                send, body, content_type, accept, custom, inference_id, started
-            )
+            ctx = InvocationContext(custom, inference_id, None, self.variant)
+            model_start = time.perf_counter()
+            try:
+                if self.handler.blocking:
+                    loop = asyncio.get_running_loop()
+                    out, out_type = await loop.run_in_executor(
+                        None, self.handler.invoke, body, content_type, accept, ctx
+                    )
+                else:
+                    out, out_type = self.handler.invoke(body, content_type, accept, ctx)
+            except ValidationError as exc:
+                model_s = time.perf_counter() - model_start
+                status = (
+                    415 if exc.field == "ContentType" else 406 if exc.field == "Accept" else 400
+                )
+                await self._error(send, status, "ValidationException", str(exc.message))
+                self.stats.record(status, model_s, time.perf_counter() - started, time.time())
+                return status
+            except ModelError as exc:
+                model_s = time.perf_counter() - model_start
+                await self._error(send, 500, "ModelError", exc.message, log=exc.log)
+                self.stats.record(500, model_s, time.perf_counter() - started, time.time())
+                return 500
+            model_s = time.perf_counter() - model_start
+            headers = [(b"content-type", out_type.encode("latin-1")), self._variant_header]
+            if ctx.response_custom_attributes:
+                headers.append((CUSTOM_HEADER, ctx.response_custom_attributes.encode("latin-1")))
+            await self._send(send, 200, out, headers)
+            now = time.time()
+            if self.capture is not None and (
+                self.sampling >= 100.0 or random.random() * 100.0 < self.sampling
+            ):
+                self.capture.add(now, inference_id, content_type, body, out_type, out, custom)
+            self.stats.record(200, model_s, time.perf_counter() - started, now)
+            return 200
         finally:
             self.serving -= 1
-
-    async def _answer(
-        self,
-        send: Send,
-        body: bytes,
-        content_type: str,
-        accept: str,
-        custom: str | None,
-        inference_id: str | None,
-        started: float,
-    ) -> int:
-        ctx = InvocationContext(custom, inference_id, None, self.variant)
-        model_start = time.perf_counter()
-        try:
-            if self.handler.blocking:
-                loop = asyncio.get_running_loop()
-                out, out_type = await loop.run_in_executor(
-                    None, self.handler.invoke, body, content_type, accept, ctx
-                )
-            else:
-                out, out_type = self.handler.invoke(body, content_type, accept, ctx)
-        except ValidationError as exc:
-            model_s = time.perf_counter() - model_start
-            status = 415 if exc.field == "ContentType" else 406 if exc.field == "Accept" else 400
-            await self._error(send, status, "ValidationException", str(exc.message))
-            self.stats.record(status, model_s, time.perf_counter() - started, time.time())
-            return status
-        except ModelError as exc:
-            model_s = time.perf_counter() - model_start
-            await self._error(send, 500, "ModelError", exc.message, log=exc.log)
-            self.stats.record(500, model_s, time.perf_counter() - started, time.time())
-            return 500
-        model_s = time.perf_counter() - model_start
-        headers = [(b"content-type", out_type.encode("latin-1")), self._variant_header]
-        if ctx.response_custom_attributes:
-            headers.append((CUSTOM_HEADER, ctx.response_custom_attributes.encode("latin-1")))
-        await self._send(send, 200, out, headers)
-        now = time.time()
-        if self.capture is not None and (
-            self.sampling >= 100.0 or random.random() * 100.0 < self.sampling
-        ):
-            self.capture.add(now, inference_id, content_type, body, out_type, out, custom)
-        self.stats.record(200, model_s, time.perf_counter() - started, now)
-        return 200
 
     async def _forward(
         self, send: Send, port: int, headers: list[tuple[bytes, bytes]], body: bytes

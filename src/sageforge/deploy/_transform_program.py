@@ -351,7 +351,7 @@ class _Plan:
     def parse_ahead(self, data: bytes | memoryview) -> np.ndarray | None:
         """A piece's records as the feature matrix the fast path scores."""
         if self.base_type in _PARQUET:
-            return _parquet_matrix(data)
+            return _table_matrix(_parquet_table(data))
         return _csv_matrix(data)
 
     def use(self, handler: Handler) -> None:
@@ -389,13 +389,14 @@ class _Plan:
         self, pool: ThreadPoolExecutor, data: bytes | memoryview, matrix: np.ndarray | None
     ) -> list[tuple[Future[tuple[bytes, int]], int]]:
         if matrix is None:
-            matrix = _parquet_matrix(data)
-        if matrix is None:  # not all numbers: its rows go to the model as CSV records
-            text = _parquet_csv(data)
-            return [
-                (pool.submit(self._general_chunk, chunk, _CSV), len(chunk))
-                for chunk in _line_chunks(text, self.max_payload, self.single)
-            ]
+            table = _parquet_table(data)
+            matrix = _table_matrix(table)
+            if matrix is None:  # not all numbers: its rows go to the model as CSV records
+                text = _table_csv(table)
+                return [
+                    (pool.submit(self._general_chunk, chunk, _CSV), len(chunk))
+                    for chunk in _line_chunks(text, self.max_payload, self.single)
+                ]
         rows_per = max(1, self.max_payload // max(1, matrix.shape[1] * 12))
         pieces = [matrix[i : i + rows_per] for i in range(0, len(matrix), rows_per)]
         if self.fast:
@@ -511,15 +512,21 @@ def _csv_matrix(chunk: bytes | memoryview) -> np.ndarray | None:
         return None  # the general path reads the records again and says which one is wrong
 
 
-def _parquet_matrix(data: bytes | memoryview) -> np.ndarray | None:
-    """A Parquet file's columns as one row-major float32 matrix, or None if one is not numeric.
+def _parquet_table(data: bytes | memoryview) -> Any:
+    """A Parquet file as an Arrow table."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return pq.read_table(pa.BufferReader(data))
+
+
+def _table_matrix(table: Any) -> np.ndarray | None:
+    """A table's columns as one row-major float32 matrix, or None if one is not numeric.
 
     Each column is converted once, straight into its place in the matrix.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    table = pq.read_table(pa.BufferReader(data))
     matrix = np.empty((table.num_rows, table.num_columns), dtype=np.float32)
     for j, column in enumerate(table.columns):
         if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
@@ -528,14 +535,11 @@ def _parquet_matrix(data: bytes | memoryview) -> np.ndarray | None:
     return matrix
 
 
-def _parquet_csv(data: bytes | memoryview) -> bytes:
-    """A Parquet file's rows as CSV records (no header), for a model that reads them as text."""
-    import pyarrow as pa
+def _table_csv(table: Any) -> bytes:
+    """A table's rows as CSV records (no header), for a model that reads them as text."""
     import pyarrow.csv as pv
-    import pyarrow.parquet as pq
 
     out = io.BytesIO()
-    table = pq.read_table(pa.BufferReader(data))
     pv.write_csv(table, out, write_options=pv.WriteOptions(include_header=False))
     return out.getvalue()
 
