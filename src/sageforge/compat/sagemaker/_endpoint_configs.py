@@ -24,8 +24,8 @@ from sageforge.compat.sagemaker._common import (
     url_in,
     url_out,
 )
-from sageforge.compat.sagemaker._translate import native_errors
-from sageforge.core.errors import ResourceInUse, ResourceNotFound
+from sageforge.compat.sagemaker._translate import create_remembered
+from sageforge.core.errors import ResourceNotFound
 
 KIND = "endpoint-config"
 OP = "CreateEndpointConfig"
@@ -65,15 +65,11 @@ def create_endpoint_config(ctx: AwsContext, params: dict[str, Any]) -> dict[str,
     ):
         data.pop("data_capture_config")
     req = native(CreateEndpointConfig, _shapes.fit(data, CreateEndpointConfig), OP)
-    with native_errors(OP):
-        try:
-            out = _deploy(ctx).configs.create(req)
-        except ResourceInUse:
-            raise validation(
-                "Cannot create already existing endpoint configuration "
-                f'"{ctx.arn("endpoint-config", name)}".'
-            ) from None
-    _records.remember(ctx.platform.db, KIND, name, params, out["creation_time"])
+    create_remembered(
+        ctx, OP, KIND, name, params, create=lambda: _deploy(ctx).configs.create(req),
+        taken=lambda: validation("Cannot create already existing endpoint configuration "
+                           f'"{ctx.arn("endpoint-config", name)}".'),
+    )  # fmt: skip
     return {"EndpointConfigArn": ctx.arn("endpoint-config", name)}
 
 

@@ -19,7 +19,7 @@ from sageforge.compat._json_protocol import operation
 from sageforge.compat.sagemaker import _records, _shapes
 from sageforge.compat.sagemaker._common import listed, native, page, tags_in, url_in, url_out
 from sageforge.compat.sagemaker._endpoint_configs import config_not_found
-from sageforge.compat.sagemaker._translate import native_errors
+from sageforge.compat.sagemaker._translate import create_remembered, native_errors
 from sageforge.core.errors import ResourceInUse, ResourceNotFound
 
 KIND = "endpoint"
@@ -65,14 +65,10 @@ def create_endpoint(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
         d.configs.get(config)
     except ResourceNotFound:
         raise config_not_found(ctx, config) from None
-    with native_errors("CreateEndpoint"):
-        try:
-            out = d.endpoints.create(req)
-        except ResourceInUse:
-            raise validation(
-                f'Cannot create already existing endpoint "{ctx.arn("endpoint", name)}".'
-            ) from None
-    _records.remember(ctx.platform.db, KIND, name, params, out["creation_time"])
+    create_remembered(
+        ctx, "CreateEndpoint", KIND, name, params, create=lambda: d.endpoints.create(req),
+        taken=lambda: validation(f'Cannot create already existing endpoint "{ctx.arn("endpoint", name)}".'),
+    )  # fmt: skip
     return {"EndpointArn": ctx.arn("endpoint", name)}
 
 

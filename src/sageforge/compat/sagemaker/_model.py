@@ -29,8 +29,8 @@ from sageforge.compat.sagemaker._common import (
     url_out,
 )
 from sageforge.compat.sagemaker._images import resolve_image
-from sageforge.compat.sagemaker._translate import native_errors
-from sageforge.core.errors import ResourceInUse, ResourceNotFound
+from sageforge.compat.sagemaker._translate import create_remembered
+from sageforge.core.errors import ResourceNotFound
 
 KIND = "model"
 OP = "CreateModel"
@@ -94,14 +94,10 @@ def create_model(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
     if not params.get("PrimaryContainer") and not params.get("Containers"):
         raise validation("PrimaryContainer: give PrimaryContainer or Containers")
     req = native(CreateModel, data, OP)
-    with native_errors(OP):
-        try:
-            out = _deploy(ctx).models.create(req)
-        except ResourceInUse:
-            raise validation(
-                f'Cannot create already existing model "{ctx.arn("model", name)}".'
-            ) from None
-    _records.remember(ctx.platform.db, KIND, name, params, out["creation_time"])
+    create_remembered(
+        ctx, OP, KIND, name, params, create=lambda: _deploy(ctx).models.create(req),
+        taken=lambda: validation(f'Cannot create already existing model "{ctx.arn("model", name)}".'),
+    )  # fmt: skip
     return {"ModelArn": ctx.arn("model", name)}
 
 

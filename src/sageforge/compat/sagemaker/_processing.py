@@ -27,9 +27,8 @@ from sageforge.compat.sagemaker._training import (
     name_taken,
     stop_job,
 )
-from sageforge.compat.sagemaker._translate import native_errors
+from sageforge.compat.sagemaker._translate import create_remembered
 from sageforge.core.db import Job
-from sageforge.core.errors import ResourceInUse
 from sageforge.data.processing import CreateProcessingJob
 
 KIND = "processing"
@@ -54,12 +53,15 @@ def create_processing_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, 
             s3["s3_upload_mode"] = "EndOfJob"  # the outputs are uploaded when the job ends
     data["tags"] = tags_in(params.get("Tags"))
     req = native(CreateProcessingJob, _shapes.fit(data, CreateProcessingJob), OP)
-    with native_errors(OP):
-        try:
-            out = ctx.platform.processing.create(req)
-        except ResourceInUse:
-            raise name_taken(ctx, "processing-job", name) from None
-    _records.remember(ctx.platform.db, KIND, name, params, out["creation_time"])
+    create_remembered(
+        ctx,
+        OP,
+        KIND,
+        name,
+        params,
+        create=lambda: ctx.platform.processing.create(req),
+        taken=lambda: name_taken(ctx, "processing-job", name),
+    )
     return {"ProcessingJobArn": ctx.arn("processing-job", name)}
 
 

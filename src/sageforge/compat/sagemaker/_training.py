@@ -30,9 +30,9 @@ from sageforge.compat.sagemaker._common import (
     url_in,
     url_out,
 )
-from sageforge.compat.sagemaker._translate import native_errors
+from sageforge.compat.sagemaker._translate import create_remembered, native_errors
 from sageforge.core.db import Job, Tag
-from sageforge.core.errors import ResourceInUse, ResourceNotFound
+from sageforge.core.errors import ResourceNotFound
 from sageforge.train import CreateTrainingJob
 
 KIND = "training"
@@ -61,15 +61,11 @@ def native_training_request(ctx: AwsContext, params: dict[str, Any], op: str) ->
 def create_training_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
     name = params["TrainingJobName"]
     req = native_training_request(ctx, params, "CreateTrainingJob")
-    with native_errors("CreateTrainingJob"):
-        try:
-            out = ctx.platform.training.create(req)
-        except ResourceInUse:
-            raise in_use(
-                "Training job names must be unique within an AWS account and region, and a "
-                f"training job with this name already exists ({ctx.arn('training-job', name)})"
-            ) from None
-    _records.remember(ctx.platform.db, KIND, name, params, out["creation_time"])
+    create_remembered(
+        ctx, "CreateTrainingJob", KIND, name, params, create=lambda: ctx.platform.training.create(req),
+        taken=lambda: in_use("Training job names must be unique within an AWS account and region, and "
+                       f"a training job with this name already exists ({ctx.arn('training-job', name)})"),
+    )  # fmt: skip
     return {"TrainingJobArn": ctx.arn("training-job", name)}
 
 

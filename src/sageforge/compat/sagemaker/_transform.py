@@ -23,9 +23,9 @@ from sageforge.compat.sagemaker._training import (
     name_taken,
     stop_job,
 )
-from sageforge.compat.sagemaker._translate import native_errors
+from sageforge.compat.sagemaker._translate import create_remembered
 from sageforge.core.db import Job
-from sageforge.core.errors import ResourceInUse, ResourceNotFound
+from sageforge.core.errors import ResourceNotFound
 
 KIND = "transform"
 OP = "CreateTransformJob"
@@ -55,12 +55,15 @@ def create_transform_job(ctx: AwsContext, params: dict[str, Any]) -> dict[str, A
     if isinstance(client, dict):
         data["model_client_config"] = {k: int(v) for k, v in client.items()}
     req = native(CreateTransformJob, _shapes.fit(data, CreateTransformJob), OP)
-    with native_errors(OP):
-        try:
-            out = _deploy(ctx).transform.create(req)
-        except ResourceInUse:
-            raise name_taken(ctx, "transform-job", name) from None
-    _records.remember(ctx.platform.db, KIND, name, params, out["creation_time"])
+    create_remembered(
+        ctx,
+        OP,
+        KIND,
+        name,
+        params,
+        create=lambda: _deploy(ctx).transform.create(req),
+        taken=lambda: name_taken(ctx, "transform-job", name),
+    )
     return {"TransformJobArn": ctx.arn("transform-job", name)}
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
+from sageforge.compat._context import AwsContext
 from sageforge.compat._errors import AwsError, from_sageforge
-from sageforge.compat.sagemaker import _shapes
+from sageforge.compat.sagemaker import _records, _shapes
 from sageforge.compat.sagemaker._common import aws_path
 from sageforge.core import errors as core_errors
 
@@ -32,3 +34,23 @@ def native_errors(op: str) -> Iterator[None]:
         raise AwsError("ValidationException", message) from None
     except core_errors.ClientError as exc:
         raise from_sageforge(exc) from None
+
+
+def create_remembered(
+    ctx: AwsContext,
+    op: str,
+    kind: str,
+    name: str,
+    params: dict[str, Any],
+    *,
+    create: Callable[[], dict[str, Any]],
+    taken: Callable[[], AwsError],
+) -> None:
+    """Create the native resource, answering a taken name with `taken()` (each kind has
+    AWS's own wording for it), and keep the request as sent for Describe to echo."""
+    with native_errors(op):
+        try:
+            out = create()
+        except core_errors.ResourceInUse:
+            raise taken() from None
+    _records.remember(ctx.platform.db, kind, name, params, out["creation_time"])
