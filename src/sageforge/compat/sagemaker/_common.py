@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import pydantic
+import sqlalchemy as sa
 from botocore import xform_name
 from botocore.model import ListShape, Shape, StructureShape
 
@@ -141,6 +142,24 @@ def page(
     chunk = rows[offset : offset + limit]
     token = encode_token(offset + limit) if offset + limit < len(rows) else None
     return chunk, token
+
+
+def list_named(
+    ctx: AwsContext, params: dict[str, Any], table: Any, noun: str, arn_type: str
+) -> dict[str, Any]:
+    """List<noun>s over a table of named resources (models, endpoint configs): each one's
+    name, ARN and creation time, filtered, sorted and paged as `page` does."""
+    with ctx.platform.db.session() as s:
+        rows = [
+            {
+                f"{noun}Name": r.name,
+                f"{noun}Arn": ctx.arn(arn_type, r.name),
+                "CreationTime": r.creation_time,
+            }
+            for r in s.scalars(sa.select(table))
+        ]
+    chunk, token = page(rows, params, name=f"{noun}Name")
+    return listed(f"{noun}s", chunk, token)
 
 
 def _compare(value: Any, bound: datetime, after: bool) -> bool:

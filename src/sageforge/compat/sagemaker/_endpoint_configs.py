@@ -8,18 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from sageforge.compat._context import AwsContext
 from sageforge.compat._errors import AwsError, validation
 from sageforge.compat._json_protocol import operation
 from sageforge.compat.sagemaker import _records, _shapes
 from sageforge.compat.sagemaker._common import (
     drop_tags,
-    listed,
+    list_named,
     native,
     overlay,
-    page,
     tags_in,
     url_in,
     url_out,
@@ -95,17 +92,7 @@ def describe_endpoint_config(ctx: AwsContext, params: dict[str, Any]) -> dict[st
 def list_endpoint_configs(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
     from sageforge.deploy._models import EndpointConfig
 
-    with ctx.platform.db.session() as s:
-        rows = [
-            {
-                "EndpointConfigName": c.name,
-                "EndpointConfigArn": ctx.arn("endpoint-config", c.name),
-                "CreationTime": c.creation_time,
-            }
-            for c in s.scalars(sa.select(EndpointConfig))
-        ]
-    chunk, token = page(rows, params, name="EndpointConfigName")
-    return listed("EndpointConfigs", chunk, token)
+    return list_named(ctx, params, EndpointConfig, "EndpointConfig", "endpoint-config")
 
 
 @operation("SageMaker", "DeleteEndpointConfig")

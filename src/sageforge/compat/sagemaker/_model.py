@@ -12,17 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from sageforge.compat._context import AwsContext
 from sageforge.compat._errors import AwsError, validation
 from sageforge.compat._json_protocol import operation
 from sageforge.compat.sagemaker import _records, _shapes
 from sageforge.compat.sagemaker._common import (
     drop_tags,
-    listed,
+    list_named,
     native,
-    page,
     role,
     tags_in,
     url_in,
@@ -125,17 +122,7 @@ def describe_model(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
 def list_models(ctx: AwsContext, params: dict[str, Any]) -> dict[str, Any]:
     from sageforge.deploy._models import DeployModel
 
-    with ctx.platform.db.session() as s:
-        rows = [
-            {
-                "ModelName": m.name,
-                "ModelArn": ctx.arn("model", m.name),
-                "CreationTime": m.creation_time,
-            }
-            for m in s.scalars(sa.select(DeployModel))
-        ]
-    chunk, token = page(rows, params, name="ModelName")
-    return listed("Models", chunk, token)
+    return list_named(ctx, params, DeployModel, "Model", "model")
 
 
 @operation("SageMaker", "DeleteModel")
