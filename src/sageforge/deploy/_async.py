@@ -7,13 +7,14 @@ when the model fails). A bounded pool per server sends the requests through
 the endpoint like any other request (capture and metrics included); the
 answer is written atomically, so a poller sees it whole or not at all.
 
-Each invocation also has a small record on disk (`<home>/endpoints/_async/
-<endpoint>/<id>.json`), rewritten atomically as it moves from Queued to
-InProgress to Completed or Failed. Polling reads it once the invocation is
-done (memory keeps only the unfinished ones), and a server that stopped with
-invocations queued or under way runs them again when it starts, waiting for
-their endpoint to be back in service: the input is still in the store, so
-nothing accepted is lost and nothing is left InProgress forever.
+Each invocation also has a small record on disk, written atomically: under
+`<home>/endpoints/_async/pending/<endpoint>/` while it is Queued or
+InProgress, moved to `done/<endpoint>/` when it ends Completed or Failed.
+Polling reads the done record (memory keeps only the unfinished ones), and a
+server that stopped with invocations pending runs them again when it starts,
+waiting for their endpoint to be back in service: the input is still in the
+store, so nothing accepted is lost and nothing is left InProgress forever.
+Start-up reads only the pending records, however many have finished.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import httpx
 from sageforge.core.errors import ResourceNotFound, ValidationError
 from sageforge.core.jobs._layout import read_json, write_json_atomic
 from sageforge.core.store import ArtifactStore
+from sageforge.deploy._service import CREATING, IN_SERVICE, SYSTEM_UPDATING, UPDATING
 
 log = logging.getLogger("sageforge.deploy")
 
@@ -111,9 +113,14 @@ class AsyncInvoker:
         """Run again what a stopped server left Queued or InProgress (see the module docstring)."""
         if not self.records.is_dir():
             return
-        for path in sorted(self.records.glob("*/*.json")):
+        for path in sorted(self.records.glob("pending/*/*.json")):
             job = read_json(path)
-            if isinstance(job, dict) and job.get("status") in (QUEUED, IN_PROGRESS):
+            if not isinstance(job, dict):
+                continue
+            if self._record(job["endpoint_name"], job["inference_id"], done=True).exists():
+                path.unlink()  # ended just before a crash took the server
+                continue
+            if job.get("status") in (QUEUED, IN_PROGRESS):
                 log.info("resuming asynchronous invocation %s", job.get("inference_id"))
                 job["status"] = QUEUED
                 self._queue(job)
@@ -161,25 +168,26 @@ class AsyncInvoker:
             except ResourceNotFound:
                 raise RuntimeError(f"endpoint {endpoint!r} no longer exists") from None
             rt = self.deploy.supervisor.get(endpoint)
-            if rt is not None and status in ("InService", "Updating"):
+            if rt is not None and status in (IN_SERVICE, UPDATING):
                 return rt
-            if status not in ("Creating", "SystemUpdating") or time.monotonic() > deadline:
+            if status not in (CREATING, SYSTEM_UPDATING) or time.monotonic() > deadline:
                 raise RuntimeError(f"endpoint {endpoint!r} is {status}, not serving")
             time.sleep(0.2)
 
     def _end(self, job: dict[str, Any], **fields: Any) -> None:
         job.update(fields, end_time=time.time())
-        self._save(job)
+        self._save(job, done=True)
+        self._record(job["endpoint_name"], job["inference_id"]).unlink(missing_ok=True)
         with self._lock:
             self._jobs.pop((job["endpoint_name"], job["inference_id"]), None)
 
-    def _record(self, endpoint: str, inference_id: str) -> Path:
+    def _record(self, endpoint: str, inference_id: str, *, done: bool = False) -> Path:
         # Inference ids are the client's text: the file is named by a digest of it.
         digest = hashlib.sha256(inference_id.encode()).hexdigest()[:32]
-        return self.records / endpoint / f"{digest}.json"
+        return self.records / ("done" if done else "pending") / endpoint / f"{digest}.json"
 
-    def _save(self, job: dict[str, Any]) -> None:
-        path = self._record(job["endpoint_name"], job["inference_id"])
+    def _save(self, job: dict[str, Any], *, done: bool = False) -> None:
+        path = self._record(job["endpoint_name"], job["inference_id"], done=done)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(path, job)
 
@@ -202,7 +210,7 @@ class AsyncInvoker:
         """Where an invocation stands: from memory while it runs, from its record once done."""
         job = self._jobs.get((endpoint, inference_id))
         if job is None:
-            job = read_json(self._record(endpoint, inference_id))
+            job = read_json(self._record(endpoint, inference_id, done=True))
         if isinstance(job, dict) and job.get("inference_id") == inference_id:
             return _public(job)
         raise ResourceNotFound(
