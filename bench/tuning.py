@@ -79,6 +79,13 @@ class Task:
     static: dict[str, str]
     ranges: dict[str, str]
 
+    def parsed_ranges(self) -> list[Any]:
+        """The ranges as the server holds them: through the SDK's and the server's conversions."""
+        from sageforge.sdk.tuner import to_range
+        from sageforge.tune._ranges import ranges_from_spec, ranges_to_spec
+
+        return ranges_from_spec(ranges_to_spec([to_range(n, r) for n, r in self.ranges.items()]))
+
 
 # SageMaker's XGBoost tuning example (see the module docstring): the headline.
 SAGEMAKER_EXAMPLE = Task(
@@ -216,12 +223,10 @@ def replay_search(
     """Objective values in trial order: the tuning program's ask/tell loop, trials in this process."""
     import optuna
 
-    from sageforge.sdk.tuner import to_range
     from sageforge.tune._program import _sampler
-    from sageforge.tune._ranges import ranges_from_spec, ranges_to_spec
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    ranges = ranges_from_spec(ranges_to_spec([to_range(n, r) for n, r in task.ranges.items()]))
+    ranges = task.parsed_ranges()
     cfg = {"strategy": strategy, "random_seed": seed}
     study = optuna.create_study(direction="maximize", sampler=_sampler(cfg, ranges, BUDGET))
     dists = {r.name: r.distribution() for r in ranges}
@@ -307,12 +312,10 @@ def cross_check(
     session: Any, channels: dict[str, str], task: Task, objective: ReplayObjective
 ) -> None:
     """The replay must score the trials the server's tuning jobs score (see the docstring)."""
-    from sageforge.sdk.tuner import to_range
     from sageforge.tune._program import _sampler
-    from sageforge.tune._ranges import ranges_from_spec, ranges_to_spec
 
     seed = SEEDS[0]
-    ranges = ranges_from_spec(ranges_to_spec([to_range(n, r) for n, r in task.ranges.items()]))
+    ranges = task.parsed_ranges()
     bayes = _sampler({"strategy": "Bayesian", "random_seed": 0}, ranges, BUDGET)
     target = 0.0
     for strategy, s, same in (
